@@ -1,0 +1,364 @@
+//! The framework-free core that both plugins, the tests and the command-line tool drive.
+//!
+//! `Engine::process` works in place on the host's channel buffers: inputs arrive in the first
+//! channels and are replaced by the output, which is how plugin hosts hand audio over and saves
+//! a copy. Events are applied at their sample offsets by splitting the block there.
+
+use crate::control::voices::{SlotState, Start, VoiceAllocator, MAX_VOICES};
+use crate::dsp::envelope::Envelope;
+use crate::dsp::oscillator::HarmonicOscillator;
+use crate::dsp::smoother::LinearSmoother;
+
+/// Lowest and highest host rates the engine is built and tested for.
+pub const MIN_SAMPLE_RATE: f32 = 22_050.0;
+pub const MAX_SAMPLE_RATE: f32 = 192_000.0;
+
+/// Gain knobs take this long to reach a new value, so that automation does not zipper.
+const GAIN_RAMP_SECONDS: f32 = 0.02;
+
+/// Velocity 0..1 maps linearly in dB onto this range below full level.
+const VELOCITY_RANGE_DB: f32 = 36.0;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// MIDI in, audio out.
+    Instrument,
+    /// Audio in, audio out (tone transfer).
+    Effect,
+}
+
+/// A note event at a sample offset within the block being processed.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Event {
+    NoteOn {
+        time: u32,
+        channel: u8,
+        key: u8,
+        velocity: f32,
+    },
+    NoteOff {
+        time: u32,
+        channel: u8,
+        key: u8,
+    },
+    /// Silence one note at once (host voice choke).
+    Choke {
+        time: u32,
+        channel: u8,
+        key: u8,
+    },
+    /// Release every note (MIDI "all notes off", transport stop).
+    AllNotesOff {
+        time: u32,
+    },
+}
+
+impl Event {
+    pub fn time(&self) -> u32 {
+        match *self {
+            Event::NoteOn { time, .. }
+            | Event::NoteOff { time, .. }
+            | Event::Choke { time, .. }
+            | Event::AllNotesOff { time } => time,
+        }
+    }
+}
+
+/// Knob values, in user units; the engine smooths what needs smoothing.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Params {
+    pub input_gain_db: f32,
+    pub output_gain_db: f32,
+    pub attack_seconds: f32,
+    pub release_seconds: f32,
+}
+
+impl Default for Params {
+    fn default() -> Self {
+        Self {
+            input_gain_db: 0.0,
+            output_gain_db: 0.0,
+            attack_seconds: 0.005,
+            release_seconds: 0.08,
+        }
+    }
+}
+
+/// Counters of what the engine had to repair, for the editor and the tests.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Input samples that were NaN or infinite and were replaced by silence.
+    pub non_finite_input: u64,
+    /// Events that could not be applied (key out of range, non-finite velocity).
+    pub rejected_events: u64,
+}
+
+#[derive(Debug, Clone)]
+struct VoiceSynth {
+    osc: HarmonicOscillator,
+    env: Envelope,
+    gain: f32,
+}
+
+pub struct Engine {
+    mode: Mode,
+    sample_rate: f32,
+    params: Params,
+    allocator: VoiceAllocator,
+    voices: [VoiceSynth; MAX_VOICES],
+    input_gain: LinearSmoother,
+    output_gain: LinearSmoother,
+    /// Per-sample gain of the current chunk; its length bounds the chunk size.
+    gain_scratch: Vec<f32>,
+    stats: Stats,
+}
+
+pub fn db_to_gain(db: f32) -> f32 {
+    10f32.powf(db / 20.0)
+}
+
+pub fn midi_key_to_hz(key: f32) -> f32 {
+    440.0 * 2f32.powf((key - 69.0) / 12.0)
+}
+
+impl Engine {
+    /// Allocates everything `process` will need for blocks up to `max_block_size` samples.
+    pub fn new(mode: Mode, sample_rate: f32, max_block_size: usize) -> Self {
+        let sample_rate = if sample_rate.is_finite() {
+            sample_rate.clamp(MIN_SAMPLE_RATE, MAX_SAMPLE_RATE)
+        } else {
+            48_000.0
+        };
+        let params = Params::default();
+        let voice = VoiceSynth {
+            osc: HarmonicOscillator::default(),
+            env: Envelope::new(params.attack_seconds, params.release_seconds, sample_rate),
+            gain: 0.0,
+        };
+        Self {
+            mode,
+            sample_rate,
+            params,
+            allocator: VoiceAllocator::default(),
+            voices: std::array::from_fn(|_| voice.clone()),
+            input_gain: LinearSmoother::new(1.0, GAIN_RAMP_SECONDS, sample_rate),
+            output_gain: LinearSmoother::new(1.0, GAIN_RAMP_SECONDS, sample_rate),
+            gain_scratch: vec![0.0; max_block_size.clamp(1, 8192)],
+            stats: Stats::default(),
+        }
+    }
+
+    pub fn mode(&self) -> Mode {
+        self.mode
+    }
+
+    pub fn sample_rate(&self) -> f32 {
+        self.sample_rate
+    }
+
+    /// Samples between an input (or note-on) and its effect on the output.
+    pub fn latency_samples(&self) -> u32 {
+        0
+    }
+
+    pub fn stats(&self) -> Stats {
+        self.stats
+    }
+
+    pub fn active_voices(&self) -> usize {
+        self.allocator.active_count()
+    }
+
+    /// Takes new knob values; cheap enough to call every block.
+    pub fn set_params(&mut self, params: Params) {
+        if params == self.params {
+            return;
+        }
+        self.params = params;
+        self.input_gain.set_target(db_to_gain(params.input_gain_db));
+        self.output_gain
+            .set_target(db_to_gain(params.output_gain_db));
+        let (attack, release) = (params.attack_seconds, params.release_seconds);
+        if attack.is_finite() && release.is_finite() {
+            for v in &mut self.voices {
+                v.env.set_times(attack, release, self.sample_rate);
+            }
+        }
+    }
+
+    /// Silences everything at once and settles the smoothers (host reset, transport jump).
+    pub fn reset(&mut self) {
+        self.allocator.free_all();
+        for v in &mut self.voices {
+            v.env.kill();
+        }
+        self.input_gain.reset(db_to_gain(self.params.input_gain_db));
+        self.output_gain
+            .reset(db_to_gain(self.params.output_gain_db));
+    }
+
+    /// Processes one block in place. `channels` all have the same length; the first
+    /// `input_channels` of them hold the input. `events` must be sorted by time; times past the
+    /// block's end are applied at its end.
+    pub fn process(
+        &mut self,
+        channels: &mut [&mut [f32]],
+        input_channels: usize,
+        events: &[Event],
+    ) {
+        let Some(len) = channels.first().map(|c| c.len()) else {
+            return;
+        };
+        let input_channels = input_channels.min(channels.len());
+        let mut start = 0;
+        for event in events {
+            let at = (event.time() as usize).clamp(start, len);
+            self.render(channels, input_channels, start, at);
+            self.apply(event);
+            start = at;
+        }
+        self.render(channels, input_channels, start, len);
+    }
+
+    fn apply(&mut self, event: &Event) {
+        match *event {
+            Event::NoteOn {
+                channel,
+                key,
+                velocity,
+                ..
+            } => {
+                if key > 127 || !velocity.is_finite() {
+                    self.stats.rejected_events += 1;
+                    return;
+                }
+                let velocity = velocity.clamp(0.0, 1.0);
+                let (index, fresh) = match self.allocator.note_on(channel, key, velocity) {
+                    Start::Fresh(i) => (i, true),
+                    Start::Retrigger(i) => (i, false),
+                };
+                let voice = &mut self.voices[index];
+                if fresh {
+                    voice.osc.reset_phase();
+                }
+                voice
+                    .osc
+                    .set_frequency(midi_key_to_hz(key as f32), self.sample_rate);
+                voice.gain = db_to_gain(-VELOCITY_RANGE_DB * (1.0 - velocity));
+                voice.env.trigger();
+            }
+            Event::NoteOff { channel, key, .. } => {
+                if let Some(i) = self.allocator.note_off(channel, key) {
+                    self.voices[i].env.release();
+                }
+            }
+            Event::Choke { channel, key, .. } => {
+                if let Some(i) = self.allocator.find(channel, key) {
+                    self.voices[i].env.kill();
+                    self.allocator.free(i);
+                }
+            }
+            Event::AllNotesOff { .. } => {
+                for i in 0..MAX_VOICES {
+                    if self.allocator.slot(i).state == SlotState::Held {
+                        let (channel, key) =
+                            (self.allocator.slot(i).channel, self.allocator.slot(i).key);
+                        self.allocator.note_off(channel, key);
+                        self.voices[i].env.release();
+                    }
+                }
+            }
+        }
+    }
+
+    /// Renders samples `start..end` of every channel, in chunks that fit the scratch buffer.
+    fn render(
+        &mut self,
+        channels: &mut [&mut [f32]],
+        input_channels: usize,
+        start: usize,
+        end: usize,
+    ) {
+        let mut from = start;
+        while from < end {
+            let to = end.min(from + self.gain_scratch.len());
+            match self.mode {
+                Mode::Effect => self.pass_through(channels, input_channels, from, to),
+                Mode::Instrument => self.synthesize(channels, from, to),
+            }
+            from = to;
+        }
+    }
+
+    /// Effect until analysis lands: input gain, then output gain; a mono input feeds every output.
+    fn pass_through(
+        &mut self,
+        channels: &mut [&mut [f32]],
+        input_channels: usize,
+        from: usize,
+        to: usize,
+    ) {
+        let n = to - from;
+        let gains = &mut self.gain_scratch[..n];
+        for g in gains.iter_mut() {
+            *g = self.input_gain.next() * self.output_gain.next();
+        }
+        for (c, channel) in channels.iter_mut().enumerate() {
+            if c >= input_channels {
+                break;
+            }
+            for (x, g) in channel[from..to].iter_mut().zip(gains.iter()) {
+                if !x.is_finite() {
+                    *x = 0.0;
+                    self.stats.non_finite_input += 1;
+                }
+                *x *= g;
+            }
+        }
+        fill_from_first(
+            channels,
+            input_channels.max(1),
+            from,
+            to,
+            input_channels == 0,
+        );
+    }
+
+    fn synthesize(&mut self, channels: &mut [&mut [f32]], from: usize, to: usize) {
+        let out = &mut channels[0][from..to];
+        out.fill(0.0);
+        for (i, voice) in self.voices.iter_mut().enumerate() {
+            if !voice.env.is_active() {
+                continue;
+            }
+            for x in out.iter_mut() {
+                *x += voice.env.next() * voice.gain * voice.osc.next_sample();
+            }
+            if !voice.env.is_active() {
+                self.allocator.free(i);
+            }
+        }
+        self.output_gain.apply(out);
+        fill_from_first(channels, 1, from, to, false);
+    }
+}
+
+/// Copies channel 0 into the channels from `first_copy` on (a mono source on a stereo bus), or
+/// silences them all when there was no source.
+fn fill_from_first(
+    channels: &mut [&mut [f32]],
+    first_copy: usize,
+    from: usize,
+    to: usize,
+    silence: bool,
+) {
+    let Some((head, rest)) = channels.split_first_mut() else {
+        return;
+    };
+    if silence {
+        head[from..to].fill(0.0);
+    }
+    for channel in rest.iter_mut().skip(first_copy - 1) {
+        channel[from..to].copy_from_slice(&head[from..to]);
+    }
+}

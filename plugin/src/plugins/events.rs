@@ -1,0 +1,94 @@
+//! Turns the host's note events into engine events, into storage allocated at activation.
+
+use crate::engine::Event;
+use nice_plug::midi::{Channel, Key};
+use nice_plug::prelude::*;
+
+/// Engine events of one block. Holds a fixed capacity; events past it are dropped rather than
+/// grown into, because growing would allocate on the audio thread.
+pub struct EventQueue {
+    events: Vec<Event>,
+}
+
+impl EventQueue {
+    pub fn with_capacity(capacity: usize) -> Self {
+        Self {
+            events: Vec::with_capacity(capacity),
+        }
+    }
+
+    pub fn events(&self) -> &[Event] {
+        &self.events
+    }
+
+    /// Drains the host's events for this block.
+    pub fn collect<P: Plugin>(&mut self, context: &mut impl ProcessContext<P>) {
+        self.events.clear();
+        while let Some(event) = context.next_event() {
+            let Some(event) = translate(&event) else {
+                continue;
+            };
+            if self.events.len() < self.events.capacity() {
+                self.events.push(event);
+            }
+        }
+    }
+}
+
+fn translate<S>(event: &NoteEvent<S>) -> Option<Event> {
+    // A wildcard key or channel from the host means "every note": map it to all-notes-off.
+    let note = |channel: Channel, key: Key| Some((channel.number()?, key.number()?));
+    match *event {
+        NoteEvent::NoteOn {
+            timing,
+            channel,
+            key,
+            velocity,
+            ..
+        } => {
+            let (channel, key) = note(channel, key)?;
+            // MIDI 1 rule: a note-on with velocity zero is a note-off.
+            Some(if velocity > 0.0 {
+                Event::NoteOn {
+                    time: timing,
+                    channel,
+                    key,
+                    velocity,
+                }
+            } else {
+                Event::NoteOff {
+                    time: timing,
+                    channel,
+                    key,
+                }
+            })
+        }
+        NoteEvent::NoteOff {
+            timing,
+            channel,
+            key,
+            ..
+        } => Some(match note(channel, key) {
+            Some((channel, key)) => Event::NoteOff {
+                time: timing,
+                channel,
+                key,
+            },
+            None => Event::AllNotesOff { time: timing },
+        }),
+        NoteEvent::Choke {
+            timing,
+            channel,
+            key,
+            ..
+        } => Some(match note(channel, key) {
+            Some((channel, key)) => Event::Choke {
+                time: timing,
+                channel,
+                key,
+            },
+            None => Event::AllNotesOff { time: timing },
+        }),
+        _ => None,
+    }
+}

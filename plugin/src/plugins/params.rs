@@ -1,0 +1,85 @@
+//! Host-automatable parameters of both plugins, with the ranges the editor will share.
+
+use crate::engine;
+use nice_plug::prelude::*;
+
+fn gain_db(name: &str, default: f32, min: f32, max: f32) -> FloatParam {
+    FloatParam::new(name, default, FloatRange::Linear { min, max })
+        .with_unit(" dB")
+        .with_step_size(0.1)
+        .with_value_to_string(formatters::v2s_f32_rounded(1))
+}
+
+fn time_ms(name: &str, default: f32, min: f32, max: f32) -> FloatParam {
+    FloatParam::new(
+        name,
+        default,
+        FloatRange::Skewed {
+            min,
+            max,
+            factor: FloatRange::skew_factor(-2.0),
+        },
+    )
+    .with_unit(" ms")
+    .with_value_to_string(formatters::v2s_f32_rounded(0))
+}
+
+#[derive(Params)]
+pub struct InstrumentParams {
+    #[id = "out_gain"]
+    pub output_gain: FloatParam,
+    #[id = "attack"]
+    pub attack: FloatParam,
+    #[id = "release"]
+    pub release: FloatParam,
+}
+
+impl Default for InstrumentParams {
+    fn default() -> Self {
+        let d = engine::Params::default();
+        Self {
+            output_gain: gain_db("Output Gain", d.output_gain_db, -60.0, 12.0),
+            attack: time_ms("Attack", d.attack_seconds * 1000.0, 1.0, 3000.0),
+            release: time_ms("Release", d.release_seconds * 1000.0, 5.0, 5000.0),
+        }
+    }
+}
+
+impl InstrumentParams {
+    pub fn engine_params(&self) -> engine::Params {
+        engine::Params {
+            output_gain_db: self.output_gain.value(),
+            attack_seconds: self.attack.value() / 1000.0,
+            release_seconds: self.release.value() / 1000.0,
+            ..engine::Params::default()
+        }
+    }
+}
+
+#[derive(Params)]
+pub struct EffectParams {
+    #[id = "in_gain"]
+    pub input_gain: FloatParam,
+    #[id = "out_gain"]
+    pub output_gain: FloatParam,
+}
+
+impl Default for EffectParams {
+    fn default() -> Self {
+        let d = engine::Params::default();
+        Self {
+            input_gain: gain_db("Input Gain", d.input_gain_db, -40.0, 40.0),
+            output_gain: gain_db("Output Gain", d.output_gain_db, -60.0, 12.0),
+        }
+    }
+}
+
+impl EffectParams {
+    pub fn engine_params(&self) -> engine::Params {
+        engine::Params {
+            input_gain_db: self.input_gain.value(),
+            output_gain_db: self.output_gain.value(),
+            ..engine::Params::default()
+        }
+    }
+}

@@ -1,0 +1,88 @@
+//! What both plugins do with their engine: build it at activation, feed it each block.
+
+use super::events::EventQueue;
+use crate::engine::{self, Engine, Mode};
+use nice_plug::prelude::*;
+
+pub struct Runner {
+    mode: Mode,
+    engine: Option<Engine>,
+    events: EventQueue,
+    input_channels: usize,
+    /// Alloc-check builds only: allocate in every `process()` when `LUTHIER_ALLOC_CANARY` is set
+    /// at activation, so the real-time test can prove that its guard fires.
+    #[cfg(feature = "assert_process_allocs")]
+    alloc_canary: bool,
+}
+
+impl Runner {
+    pub fn new<P: Plugin>(mode: Mode) -> Self {
+        Self {
+            mode,
+            engine: None,
+            events: EventQueue::with_capacity(P::INPUT_EVENT_CAPACITY),
+            input_channels: 0,
+            #[cfg(feature = "assert_process_allocs")]
+            alloc_canary: false,
+        }
+    }
+
+    /// Allocates for the host's worst case; refuses rates outside what the engine supports.
+    pub fn activate<P: Plugin>(
+        &mut self,
+        layout: &AudioIOLayout,
+        config: &BufferConfig,
+        context: &mut impl ActivateContext<P>,
+        params: engine::Params,
+    ) -> bool {
+        let rate = config.sample_rate;
+        if !(engine::MIN_SAMPLE_RATE..=engine::MAX_SAMPLE_RATE).contains(&rate) {
+            nice_log!(
+                "{}: sample rate {rate} Hz is outside the supported {}..{} Hz",
+                P::NAME,
+                engine::MIN_SAMPLE_RATE,
+                engine::MAX_SAMPLE_RATE
+            );
+            return false;
+        }
+        let mut engine = Engine::new(self.mode, rate, config.max_buffer_size as usize);
+        engine.set_params(params);
+        engine.reset();
+        context.set_latency_samples(engine.latency_samples());
+        self.input_channels = layout.main_input_channels.map_or(0, |c| c.get() as usize);
+        self.engine = Some(engine);
+        #[cfg(feature = "assert_process_allocs")]
+        {
+            self.alloc_canary = std::env::var_os("LUTHIER_ALLOC_CANARY").is_some();
+        }
+        true
+    }
+
+    pub fn reset(&mut self) {
+        if let Some(engine) = &mut self.engine {
+            engine.reset();
+        }
+    }
+
+    pub fn process<P: Plugin>(
+        &mut self,
+        buffer: &mut Buffer,
+        context: &mut impl ProcessContext<P>,
+        params: engine::Params,
+    ) -> ProcessStatus {
+        #[cfg(feature = "assert_process_allocs")]
+        if self.alloc_canary {
+            std::hint::black_box(Vec::<u8>::with_capacity(16));
+        }
+        self.events.collect(context);
+        let channels = buffer.as_slice();
+        match &mut self.engine {
+            Some(engine) => {
+                engine.set_params(params);
+                engine.process(channels, self.input_channels, self.events.events());
+            }
+            None => channels.iter_mut().for_each(|c| c.fill(0.0)),
+        }
+        ProcessStatus::Normal
+    }
+}

@@ -1,0 +1,275 @@
+//! A small CLAP host on `clack-host`: loads a `.clap`, lists its plugins, activates one at a
+//! given rate and block size, and renders audio and notes through it with any block pattern.
+
+use clack_extensions::audio_ports::{AudioPortInfoBuffer, PluginAudioPorts};
+use clack_extensions::latency::{HostLatency, HostLatencyImpl, PluginLatency};
+use clack_host::events::event_types::{NoteOffEvent, NoteOnEvent};
+use clack_host::events::Match;
+use clack_host::prelude::*;
+use std::ffi::CString;
+use std::path::Path;
+
+pub struct TestHostShared;
+
+impl SharedHandler<'_> for TestHostShared {
+    fn request_restart(&self) {}
+    fn request_process(&self) {}
+    fn request_callback(&self) {}
+}
+
+pub struct TestHostMainThread;
+
+impl MainThreadHandler<'_> for TestHostMainThread {}
+
+impl HostLatencyImpl for TestHostMainThread {
+    fn changed(&self) {}
+}
+
+pub struct TestHost;
+
+impl HostHandlers for TestHost {
+    type Shared<'a> = TestHostShared;
+    type MainThread<'a> = TestHostMainThread;
+    type AudioProcessor<'a> = ();
+
+    fn declare_extensions(builder: &mut HostExtensions<Self>, _shared: &Self::Shared<'_>) {
+        builder.register::<HostLatency>();
+    }
+}
+
+/// What a plugin's descriptor says about it.
+#[derive(Debug, Clone)]
+pub struct Descriptor {
+    pub id: String,
+    pub name: String,
+    pub vendor: String,
+    pub version: String,
+    pub features: Vec<String>,
+}
+
+pub struct ClapBundle {
+    entry: PluginEntry,
+}
+
+impl ClapBundle {
+    pub fn load(path: &Path) -> Result<Self, String> {
+        // SAFETY: loading runs the library's initialisers; the bundle is our own build.
+        let entry = unsafe { PluginEntry::load(path) }
+            .map_err(|e| format!("loading {}: {e:?}", path.display()))?;
+        Ok(Self { entry })
+    }
+
+    pub fn descriptors(&self) -> Vec<Descriptor> {
+        let text = |s: Option<&std::ffi::CStr>| {
+            s.map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        };
+        let factory = self
+            .entry
+            .get_plugin_factory()
+            .expect("bundle has a plugin factory");
+        factory
+            .plugin_descriptors()
+            .map(|d| Descriptor {
+                id: text(d.id()),
+                name: text(d.name()),
+                vendor: text(d.vendor()),
+                version: text(d.version()),
+                features: d
+                    .features()
+                    .map(|f| f.to_string_lossy().into_owned())
+                    .collect(),
+            })
+            .collect()
+    }
+
+    pub fn instantiate(&self, id: &str) -> Result<ClapPlugin, String> {
+        let host_info = HostInfo::new(
+            "Luthier test host",
+            "Luthier",
+            "https://example.invalid",
+            "0.1.0",
+        )
+        .map_err(|e| format!("{e:?}"))?;
+        let id = CString::new(id).unwrap();
+        let instance = PluginInstance::<TestHost>::new(
+            |_| TestHostShared,
+            |_| TestHostMainThread,
+            &self.entry,
+            &id,
+            &host_info,
+        )
+        .map_err(|e| format!("instantiating {id:?}: {e:?}"))?;
+        Ok(ClapPlugin {
+            instance,
+            processor: None,
+            input_channels: 0,
+            output_channels: 0,
+            max_block: 0,
+        })
+    }
+}
+
+/// A note to play: key, velocity, and the sample positions of its note-on and note-off.
+#[derive(Debug, Clone, Copy)]
+pub struct Note {
+    pub key: u8,
+    pub velocity: f64,
+    pub on: usize,
+    pub off: usize,
+}
+
+pub struct ClapPlugin {
+    instance: PluginInstance<TestHost>,
+    processor: Option<StartedPluginAudioProcessor<TestHost>>,
+    pub input_channels: usize,
+    pub output_channels: usize,
+    max_block: usize,
+}
+
+impl ClapPlugin {
+    fn port_channels(&mut self, is_input: bool) -> usize {
+        let mut handle = self.instance.plugin_handle();
+        let Some(ports) = handle.get_extension::<PluginAudioPorts>() else {
+            return 0;
+        };
+        let mut buffer = AudioPortInfoBuffer::default();
+        // Only the main port (index 0) is used by Luthier.
+        if ports.count(&mut handle, is_input) == 0 {
+            return 0;
+        }
+        ports
+            .get(&mut handle, 0, is_input, &mut buffer)
+            .map_or(0, |info| info.channel_count as usize)
+    }
+
+    /// Activates and starts processing. Returns an error if the plugin refuses the setup.
+    pub fn activate(&mut self, sample_rate: f64, max_block: usize) -> Result<(), String> {
+        self.deactivate();
+        self.input_channels = self.port_channels(true);
+        self.output_channels = self.port_channels(false);
+        let config = PluginAudioConfiguration {
+            sample_rate,
+            min_frames_count: 1,
+            max_frames_count: max_block as u32,
+        };
+        let stopped = self
+            .instance
+            .activate(|_, _| (), config)
+            .map_err(|e| format!("activate at {sample_rate} Hz, {max_block} frames: {e:?}"))?;
+        let started = stopped
+            .start_processing()
+            .map_err(|e| format!("start_processing: {e:?}"))?;
+        self.processor = Some(started);
+        self.max_block = max_block;
+        Ok(())
+    }
+
+    pub fn deactivate(&mut self) {
+        if let Some(processor) = self.processor.take() {
+            self.instance.deactivate(processor.stop_processing());
+        }
+    }
+
+    pub fn latency(&mut self) -> u32 {
+        let mut handle = self.instance.plugin_handle();
+        handle
+            .get_extension::<PluginLatency>()
+            .map_or(0, |l| l.get(&mut handle))
+    }
+
+    /// Renders `frames` samples, cutting them into blocks taken from `block_sizes` (cycled, each
+    /// clamped to the activated maximum). `input` holds one signal per input channel (or is
+    /// empty). Returns one signal per output channel.
+    pub fn render(
+        &mut self,
+        input: &[Vec<f32>],
+        frames: usize,
+        notes: &[Note],
+        block_sizes: &[usize],
+    ) -> Vec<Vec<f32>> {
+        let processor = self.processor.as_mut().expect("activate() first");
+        let mut events: Vec<(usize, bool, Note)> = Vec::new();
+        for n in notes {
+            events.push((n.on, true, *n));
+            events.push((n.off, false, *n));
+        }
+        // Note-offs before note-ons at the same sample, as a sequencer sends a repeated note.
+        events.sort_by_key(|&(at, is_on, _)| (at, is_on));
+
+        let mut output = vec![vec![0.0f32; frames]; self.output_channels];
+        let mut in_block = vec![vec![0.0f32; self.max_block]; self.input_channels];
+        let mut out_block = vec![vec![0.0f32; self.max_block]; self.output_channels];
+        let mut input_ports = AudioPorts::with_capacity(self.input_channels, 1);
+        let mut output_ports = AudioPorts::with_capacity(self.output_channels, 1);
+        let mut event_buffer = EventBuffer::with_capacity(64);
+        let mut output_events = EventBuffer::new();
+
+        let (mut pos, mut next_event, mut steady) = (0usize, 0usize, 0u64);
+        for &size in block_sizes.iter().cycle() {
+            if pos >= frames {
+                break;
+            }
+            let n = size.clamp(1, self.max_block).min(frames - pos);
+            event_buffer.clear();
+            while next_event < events.len() && events[next_event].0 < pos + n {
+                let (at, is_on, note) = events[next_event];
+                let time = (at.max(pos) - pos) as u32;
+                let pckn = Pckn::new(0u16, 0u16, note.key as u16, Match::All);
+                if is_on {
+                    event_buffer.push(&NoteOnEvent::new(time, pckn, note.velocity));
+                } else {
+                    event_buffer.push(&NoteOffEvent::new(time, pckn, 0.0));
+                }
+                next_event += 1;
+            }
+            for (c, buf) in in_block.iter_mut().enumerate() {
+                match input.get(c) {
+                    Some(signal) => buf[..n].copy_from_slice(&signal[pos..pos + n]),
+                    None => buf[..n].fill(0.0),
+                }
+            }
+            let inputs = if self.input_channels == 0 {
+                InputAudioBuffers::empty()
+            } else {
+                input_ports.with_input_buffers([AudioPortBuffer {
+                    latency: 0,
+                    channels: AudioPortBufferType::f32_input_only(
+                        in_block
+                            .iter_mut()
+                            .map(|b| InputChannel::variable(&mut b[..n])),
+                    ),
+                }])
+            };
+            let mut outputs = output_ports.with_output_buffers([AudioPortBuffer {
+                latency: 0,
+                channels: AudioPortBufferType::f32_output_only(
+                    out_block.iter_mut().map(|b| &mut b[..n]),
+                ),
+            }]);
+            output_events.clear();
+            processor
+                .process(
+                    &inputs,
+                    &mut outputs,
+                    &InputEvents::from_buffer(&event_buffer),
+                    &mut OutputEvents::from_buffer(&mut output_events),
+                    Some(steady),
+                    None,
+                )
+                .expect("process() failed");
+            for (c, buf) in out_block.iter().enumerate() {
+                output[c][pos..pos + n].copy_from_slice(&buf[..n]);
+            }
+            pos += n;
+            steady += n as u64;
+        }
+        output
+    }
+}
+
+impl Drop for ClapPlugin {
+    fn drop(&mut self) {
+        self.deactivate();
+    }
+}

@@ -1,0 +1,324 @@
+//! The release `.clap` in a real CLAP host (clack-host): both plugins are exported with the
+//! right metadata, activate at 44.1 and 96 kHz with any block pattern, play in tune, fall
+//! silent after release, and pass audio through.
+
+use luthier_tests::clap_host::{ClapBundle, ClapPlugin, Note};
+use luthier_tests::paths::clap_bundle;
+use luthier_tests::signal::*;
+
+const INSTRUMENT_ID: &str = "audio.luthier.instrument";
+const EFFECT_ID: &str = "audio.luthier.fx";
+const RATES: [f64; 2] = [44_100.0, 96_000.0];
+const MAX_BLOCK: usize = 4096;
+
+/// Default release of the instrument (80 ms), plus margin, after which a note must be silent.
+const RELEASE_SECONDS: f64 = 0.080;
+
+fn block_patterns() -> Vec<(String, Vec<usize>)> {
+    vec![
+        ("1".into(), vec![1]),
+        ("64".into(), vec![64]),
+        ("4096".into(), vec![4096]),
+        (
+            "random(seed 42)".into(),
+            random_block_sizes(42, 257, MAX_BLOCK),
+        ),
+    ]
+}
+
+fn load(id: &str) -> ClapPlugin {
+    ClapBundle::load(&clap_bundle())
+        .unwrap()
+        .instantiate(id)
+        .unwrap()
+}
+
+#[test]
+fn bundle_exports_both_plugins_with_their_metadata() {
+    let bundle = ClapBundle::load(&clap_bundle()).unwrap();
+    let descriptors = bundle.descriptors();
+    assert_eq!(descriptors.len(), 2, "{descriptors:#?}");
+    let find = |id: &str| {
+        descriptors
+            .iter()
+            .find(|d| d.id == id)
+            .unwrap_or_else(|| panic!("no {id}"))
+    };
+    let (inst, fx) = (find(INSTRUMENT_ID), find(EFFECT_ID));
+    assert_eq!(inst.name, "Luthier");
+    assert_eq!(fx.name, "Luthier FX");
+    for d in [inst, fx] {
+        assert_eq!(d.vendor, "Luthier Audio");
+        assert_eq!(d.version, env!("CARGO_PKG_VERSION"));
+    }
+    for feature in ["instrument", "synthesizer", "stereo"] {
+        assert!(
+            inst.features.iter().any(|f| f == feature),
+            "instrument lacks {feature}: {:?}",
+            inst.features
+        );
+    }
+    assert!(!inst.features.iter().any(|f| f == "audio-effect"));
+    assert!(
+        fx.features.iter().any(|f| f == "audio-effect"),
+        "{:?}",
+        fx.features
+    );
+    assert!(!fx.features.iter().any(|f| f == "instrument"));
+}
+
+#[test]
+fn ports_are_midi_to_stereo_and_audio_to_stereo() {
+    let mut inst = load(INSTRUMENT_ID);
+    inst.activate(48_000.0, 512).unwrap();
+    assert_eq!((inst.input_channels, inst.output_channels), (0, 2));
+    let mut fx = load(EFFECT_ID);
+    fx.activate(48_000.0, 512).unwrap();
+    assert_eq!((fx.input_channels, fx.output_channels), (2, 2));
+}
+
+/// A2, C4, A4 and C6, each held 0.3 s with 0.2 s between them.
+fn test_notes(rate: f64) -> Vec<Note> {
+    let s = |t: f64| (t * rate).round() as usize;
+    [45u8, 60, 69, 84]
+        .iter()
+        .enumerate()
+        .map(|(i, &key)| Note {
+            key,
+            velocity: 0.8,
+            on: s(0.05 + 0.5 * i as f64) + 7,
+            off: s(0.35 + 0.5 * i as f64),
+        })
+        .collect()
+}
+
+#[test]
+fn instrument_plays_each_note_in_tune_and_silent_after_release() {
+    for rate in RATES {
+        let notes = test_notes(rate);
+        let frames = (2.1 * rate) as usize;
+        let mut reference: Option<Vec<Vec<f32>>> = None;
+        for (name, blocks) in block_patterns() {
+            let mut plugin = load(INSTRUMENT_ID);
+            plugin.activate(rate, MAX_BLOCK).unwrap();
+            assert_eq!(plugin.latency(), 0);
+            let out = plugin.render(&[], frames, &notes, &blocks);
+            let ctx = format!("{rate} Hz, blocks {name}");
+            assert_eq!(out.len(), 2);
+            assert_eq!(out[0], out[1], "{ctx}: mono synth on both channels");
+            let x = &out[0];
+            assert!(x.iter().all(|v| v.is_finite()), "{ctx}: non-finite output");
+            assert_eq!(
+                peak(&x[..notes[0].on]),
+                0.0,
+                "{ctx}: sound before the first note"
+            );
+
+            let ms = |t: f64| (t * rate / 1000.0) as usize;
+            for (i, note) in notes.iter().enumerate() {
+                // Events split the block at their offsets: the note starts on its sample (its
+                // first sample is sin(0) = 0, so the first non-zero one follows it).
+                let onset = note.on + first_above(&x[note.on..], 0.0).unwrap();
+                assert!(
+                    onset <= note.on + 1,
+                    "{ctx}: note {i} starts at {onset}, note-on at {}",
+                    note.on
+                );
+
+                let sustain = &x[note.on + ms(20.0)..note.off];
+                let f0 = fundamental_hz(sustain, rate);
+                let err = cents(f0, midi_key_hz(note.key));
+                assert!(
+                    err.abs() < 5.0,
+                    "{ctx}: key {} measured {f0:.3} Hz, {err:+.2} cents",
+                    note.key
+                );
+
+                // No click: the attack and release never step further than the held tone does.
+                let steepest = max_step(sustain);
+                let attack = &x[note.on..note.on + ms(20.0)];
+                let release = &x[note.off..note.off + ms(100.0)];
+                assert!(
+                    max_step(attack) <= steepest * 1.05,
+                    "{ctx}: click at note {i} on"
+                );
+                assert!(
+                    max_step(release) <= steepest * 1.05,
+                    "{ctx}: click at note {i} off"
+                );
+                assert!(
+                    x[note.on].abs() < 1e-3,
+                    "{ctx}: note {i} starts with a jump"
+                );
+
+                let silent_from = note.off + (RELEASE_SECONDS * rate) as usize + 1;
+                let silent_to = notes.get(i + 1).map_or(frames, |n| n.on);
+                assert!(
+                    rms(&x[note.off - ms(50.0)..note.off]) > 0.01,
+                    "{ctx}: note {i} too quiet"
+                );
+                assert_eq!(
+                    peak(&x[silent_from..silent_to]),
+                    0.0,
+                    "{ctx}: note {i} still sounds after release"
+                );
+            }
+            // Block size must not change the sound at all.
+            match &reference {
+                None => reference = Some(out),
+                Some(r) => {
+                    let diff = r[0]
+                        .iter()
+                        .zip(x)
+                        .fold(0.0f32, |m, (a, b)| m.max((a - b).abs()));
+                    assert!(diff <= 1e-6, "{ctx}: differs from blocks of 1 by {diff}");
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn instrument_velocity_sets_level() {
+    let rate = 48_000.0;
+    let mut plugin = load(INSTRUMENT_ID);
+    plugin.activate(rate, 512).unwrap();
+    let notes = [
+        Note {
+            key: 60,
+            velocity: 1.0,
+            on: 0,
+            off: 9600,
+        },
+        Note {
+            key: 60,
+            velocity: 0.5,
+            on: 24_000,
+            off: 33_600,
+        },
+    ];
+    let x = &plugin.render(&[], 48_000, &notes, &[512])[0];
+    let loud = rms(&x[2400..9600]);
+    let soft = rms(&x[26_400..33_600]);
+    // The velocity curve spans 36 dB linearly: half velocity is 18 dB down.
+    let db = 20.0 * (soft / loud).log10();
+    assert!((db + 18.0).abs() < 0.5, "half velocity is {db:.2} dB");
+}
+
+#[test]
+fn instrument_survives_bad_midi() {
+    let rate = 44_100.0;
+    let mut plugin = load(INSTRUMENT_ID);
+    plugin.activate(rate, 256).unwrap();
+    let mut notes = vec![
+        // A note-off for a note that never started, and a doubled note-on.
+        Note {
+            key: 50,
+            velocity: 0.7,
+            on: 30_000,
+            off: 100,
+        },
+        Note {
+            key: 62,
+            velocity: 0.9,
+            on: 1000,
+            off: 20_000,
+        },
+        Note {
+            key: 62,
+            velocity: 0.9,
+            on: 1000,
+            off: 20_000,
+        },
+    ];
+    // More simultaneous notes than voices, all released together.
+    notes.extend((0..20).map(|k| Note {
+        key: 70 + k,
+        velocity: 0.5,
+        on: 2000 + k as usize,
+        off: 20_000,
+    }));
+    let out = plugin.render(&[], 2 * 44_100, &notes, &[256]);
+    let x = &out[0];
+    assert!(x.iter().all(|v| v.is_finite()));
+    // Everything is released by 20 000, and the stray note 50 (on at 30 000, its off earlier)
+    // is never released: it must be the only thing sounding at the end.
+    let end = &x[60_000..];
+    let f0 = fundamental_hz(end, rate);
+    assert!(
+        cents(f0, midi_key_hz(50)).abs() < 5.0,
+        "only key 50 should remain, got {f0} Hz"
+    );
+    let quiet_gap = &x[20_000 + (RELEASE_SECONDS * rate) as usize + 1..30_000];
+    assert_eq!(peak(quiet_gap), 0.0, "a voice got stuck");
+}
+
+#[test]
+fn effect_passes_audio_through_at_unity_gain() {
+    for rate in RATES {
+        let frames = rate as usize;
+        let left = sine(440.0, 0.5, rate, frames);
+        let right = sine(660.0, 0.25, rate, frames);
+        for (name, blocks) in block_patterns() {
+            let mut plugin = load(EFFECT_ID);
+            plugin.activate(rate, MAX_BLOCK).unwrap();
+            let out = plugin.render(&[left.clone(), right.clone()], frames, &[], &blocks);
+            let ctx = format!("{rate} Hz, blocks {name}");
+            for (got, want) in out.iter().zip([&left, &right]) {
+                let diff = got
+                    .iter()
+                    .zip(want.iter())
+                    .fold(0.0f32, |m, (a, b)| m.max((a - b).abs()));
+                assert!(diff <= 1e-6, "{ctx}: output differs from input by {diff}");
+            }
+            assert!(
+                cents(fundamental_hz(&out[0], rate), 440.0).abs() < 5.0,
+                "{ctx}"
+            );
+        }
+    }
+}
+
+#[test]
+fn effect_turns_non_finite_input_into_silence() {
+    let rate = 48_000.0;
+    let mut plugin = load(EFFECT_ID);
+    plugin.activate(rate, 128).unwrap();
+    let mut left = sine(220.0, 0.5, rate, 4800);
+    let mut right = left.clone();
+    left[100] = f32::NAN;
+    right[2000] = f32::INFINITY;
+    left[3000] = f32::NEG_INFINITY;
+    let out = plugin.render(&[left.clone(), right.clone()], 4800, &[], &[128]);
+    assert!(out.iter().flatten().all(|v| v.is_finite()));
+    assert_eq!((out[0][100], out[1][2000], out[0][3000]), (0.0, 0.0, 0.0));
+    assert_eq!(out[0][101], left[101]);
+}
+
+#[test]
+fn supported_rates_activate_and_unsupported_ones_are_refused() {
+    for rate in [22_050.0, 192_000.0] {
+        let mut plugin = load(INSTRUMENT_ID);
+        plugin
+            .activate(rate, 64)
+            .unwrap_or_else(|e| panic!("{rate} Hz refused: {e}"));
+        let notes = [Note {
+            key: 69,
+            velocity: 1.0,
+            on: 0,
+            off: rate as usize / 2,
+        }];
+        let x = &plugin.render(&[], rate as usize / 2, &notes, &[64])[0];
+        let f0 = fundamental_hz(&x[rate as usize / 50..], rate);
+        assert!(cents(f0, 440.0).abs() < 5.0, "{rate} Hz: {f0}");
+    }
+    for rate in [8_000.0, 384_000.0] {
+        for id in [INSTRUMENT_ID, EFFECT_ID] {
+            let mut plugin = load(id);
+            assert!(
+                plugin.activate(rate, 64).is_err(),
+                "{id} accepted {rate} Hz"
+            );
+        }
+    }
+}

@@ -1,0 +1,169 @@
+//! Project tasks: `bundle` (nice-plug's bundler), `install` into the user's plugin folders, and
+//! `test`, which prepares everything the real-host tests need and runs them all.
+
+use anyhow::{bail, Context, Result};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const PLUGIN_CRATE: &str = "luthier";
+const USAGE: &str = "Usage:
+  cargo xtask install            build the release plugins and copy them into ~/.clap and ~/.vst3
+  cargo xtask test [ARGS...]     set up the test venv, bundle the plugins, run every test
+                                 (ARGS go to `cargo test`, e.g. a test name filter)
+  cargo xtask bundle luthier [--release]
+                                 write target/bundled/luthier.clap and luthier.vst3";
+
+fn main() {
+    if let Err(err) = run() {
+        eprintln!("error: {err:#}");
+        std::process::exit(1);
+    }
+}
+
+fn run() -> Result<()> {
+    let mut args = std::env::args().skip(1);
+    let command = args.next().unwrap_or_default();
+    nice_plug_xtask::chdir_workspace_root()?;
+    match command.as_str() {
+        "install" => install(),
+        "test" => test(args.collect()),
+        "bundle" | "bundle-universal" | "known-packages" => {
+            nice_plug_xtask::main_with_args("cargo xtask", std::iter::once(command).chain(args))
+        }
+        "" | "help" | "--help" | "-h" => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        other => bail!("unknown command '{other}'\n\n{USAGE}"),
+    }
+}
+
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| PathBuf::from("target"), PathBuf::from)
+}
+
+fn step(message: &str) {
+    eprintln!("\n==> {message}");
+}
+
+fn bundle(extra_args: &[&str]) -> Result<()> {
+    let args: Vec<String> = extra_args.iter().map(|s| s.to_string()).collect();
+    nice_plug_xtask::build(&[PLUGIN_CRATE.to_string()], &args)?;
+    nice_plug_xtask::bundle(&target_dir(), PLUGIN_CRATE, &args, false)
+}
+
+fn install() -> Result<()> {
+    step("Building the release plugins");
+    bundle(&["--release"])?;
+    let home = PathBuf::from(std::env::var_os("HOME").context("HOME is not set")?);
+    let bundled = target_dir().join("bundled");
+    for (bundle, folder) in [("luthier.clap", ".clap"), ("luthier.vst3", ".vst3")] {
+        let dest = home.join(folder).join(bundle);
+        copy_replacing(&bundled.join(bundle), &dest)?;
+        eprintln!("installed {}", dest.display());
+    }
+    eprintln!("\nDone. Rescan plugins in your DAW: Luthier (instrument) and Luthier FX (effect).");
+    Ok(())
+}
+
+fn test(cargo_args: Vec<String>) -> Result<()> {
+    step("Setting up the Python venv for the VST3 host (.venv)");
+    ensure_venv()?;
+
+    // The debug bundle with the allocation guard goes to its own folder first, because the
+    // release bundle written next has the same file names.
+    step("Building the debug plugins with assert_process_allocs");
+    bundle(&["--features", "assert_process_allocs"])?;
+    let bundled = target_dir().join("bundled");
+    let alloc_check = target_dir().join("bundled-alloc-check");
+    copy_replacing(
+        &bundled.join("luthier.clap"),
+        &alloc_check.join("luthier.clap"),
+    )?;
+
+    step("Building the release plugins");
+    bundle(&["--release"])?;
+
+    step("Running the tests");
+    // The same feature set as the alloc-check bundle, so the test build reuses its dependencies.
+    let status = Command::new("cargo")
+        .args([
+            "test",
+            "--workspace",
+            "--features",
+            "luthier/assert_process_allocs",
+        ])
+        .args(&cargo_args)
+        .status()
+        .context("could not run cargo test")?;
+    if !status.success() {
+        bail!("tests failed");
+    }
+    Ok(())
+}
+
+/// Creates `.venv` from the pinned requirements, again only when they changed.
+fn ensure_venv() -> Result<()> {
+    let requirements = Path::new("tests/vst3/requirements.txt");
+    let wanted =
+        std::fs::read_to_string(requirements).context("reading tests/vst3/requirements.txt")?;
+    let stamp = Path::new(".venv/requirements.installed");
+    if std::fs::read_to_string(stamp).ok().as_deref() == Some(wanted.as_str()) {
+        eprintln!("up to date");
+        return Ok(());
+    }
+    if !Path::new(".venv/bin/python").exists() {
+        run_checked(
+            Command::new("python3").args(["-m", "venv", ".venv"]),
+            "create the venv (is python3-venv installed?)",
+        )?;
+    }
+    run_checked(
+        Command::new(".venv/bin/python")
+            .args(["-m", "pip", "install", "--quiet", "-r"])
+            .arg(requirements),
+        "install the test requirements",
+    )?;
+    std::fs::write(stamp, wanted)?;
+    Ok(())
+}
+
+fn run_checked(command: &mut Command, what: &str) -> Result<()> {
+    let status = command
+        .status()
+        .with_context(|| format!("could not {what}"))?;
+    if !status.success() {
+        bail!("could not {what} ({status})");
+    }
+    Ok(())
+}
+
+/// Copies a file or a bundle folder to `dest`, replacing what was there.
+fn copy_replacing(src: &Path, dest: &Path) -> Result<()> {
+    if !src.exists() {
+        bail!("{} was not built", src.display());
+    }
+    if dest.is_dir() {
+        std::fs::remove_dir_all(dest)?;
+    } else if dest.exists() {
+        std::fs::remove_file(dest)?;
+    }
+    if let Some(parent) = dest.parent() {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("creating {}", parent.display()))?;
+    }
+    copy_tree(src, dest).with_context(|| format!("copying {} to {}", src.display(), dest.display()))
+}
+
+fn copy_tree(src: &Path, dest: &Path) -> std::io::Result<()> {
+    if src.is_dir() {
+        std::fs::create_dir_all(dest)?;
+        for entry in std::fs::read_dir(src)? {
+            let entry = entry?;
+            copy_tree(&entry.path(), &dest.join(entry.file_name()))?;
+        }
+        Ok(())
+    } else {
+        std::fs::copy(src, dest).map(|_| ())
+    }
+}
