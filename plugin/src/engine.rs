@@ -362,3 +362,234 @@ fn fill_from_first(
         channel[from..to].copy_from_slice(&head[from..to]);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn render(
+        engine: &mut Engine,
+        len: usize,
+        channels: usize,
+        inputs: usize,
+        events: &[Event],
+        block: &mut dyn FnMut() -> usize,
+        input: &dyn Fn(usize, usize) -> f32,
+    ) -> Vec<Vec<f32>> {
+        let mut out = vec![vec![0.0f32; len]; channels];
+        let mut pos = 0;
+        while pos < len {
+            let n = block().min(len - pos);
+            let mut bufs: Vec<Vec<f32>> = (0..channels)
+                .map(|c| {
+                    (pos..pos + n)
+                        .map(|i| if c < inputs { input(c, i) } else { 0.0 })
+                        .collect()
+                })
+                .collect();
+            let block_events: Vec<Event> = events
+                .iter()
+                .filter(|e| (pos..pos + n).contains(&(e.time() as usize)))
+                .map(|e| shift(*e, pos as u32))
+                .collect();
+            let mut refs: Vec<&mut [f32]> = bufs.iter_mut().map(|b| b.as_mut_slice()).collect();
+            engine.process(&mut refs, inputs, &block_events);
+            for c in 0..channels {
+                out[c][pos..pos + n].copy_from_slice(&bufs[c]);
+            }
+            pos += n;
+        }
+        out
+    }
+
+    fn shift(e: Event, by: u32) -> Event {
+        match e {
+            Event::NoteOn {
+                time,
+                channel,
+                key,
+                velocity,
+            } => Event::NoteOn {
+                time: time - by,
+                channel,
+                key,
+                velocity,
+            },
+            Event::NoteOff { time, channel, key } => Event::NoteOff {
+                time: time - by,
+                channel,
+                key,
+            },
+            Event::Choke { time, channel, key } => Event::Choke {
+                time: time - by,
+                channel,
+                key,
+            },
+            Event::AllNotesOff { time } => Event::AllNotesOff { time: time - by },
+        }
+    }
+
+    fn silence(_: usize, _: usize) -> f32 {
+        0.0
+    }
+
+    fn notes() -> Vec<Event> {
+        vec![
+            Event::NoteOn {
+                time: 37,
+                channel: 0,
+                key: 60,
+                velocity: 0.9,
+            },
+            Event::NoteOn {
+                time: 2000,
+                channel: 0,
+                key: 67,
+                velocity: 0.5,
+            },
+            Event::NoteOff {
+                time: 6000,
+                channel: 0,
+                key: 60,
+            },
+            Event::AllNotesOff { time: 9000 },
+        ]
+    }
+
+    #[test]
+    fn instrument_output_does_not_depend_on_block_size() {
+        let mut seed = 5u64;
+        let mut random = move || {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            1 + (seed >> 33) as usize % 700
+        };
+        let mut reference = None;
+        let (mut one, mut small, mut big) = (|| 1usize, || 64usize, || 4096usize);
+        let patterns: [&mut dyn FnMut() -> usize; 4] =
+            [&mut one, &mut small, &mut big, &mut random];
+        for pattern in patterns {
+            let mut engine = Engine::new(Mode::Instrument, 44_100.0, 4096);
+            let out = render(&mut engine, 20_000, 2, 0, &notes(), pattern, &silence);
+            assert_eq!(out[0], out[1]);
+            match &reference {
+                None => reference = Some(out),
+                Some(r) => assert_eq!(r, &out),
+            }
+        }
+    }
+
+    #[test]
+    fn note_starts_on_its_sample_and_all_notes_off_silences() {
+        let mut engine = Engine::new(Mode::Instrument, 48_000.0, 512);
+        let out = render(&mut engine, 20_000, 1, 0, &notes(), &mut || 512, &silence);
+        let x = &out[0];
+        assert!(x[..=37].iter().all(|&v| v == 0.0));
+        assert!(x[38] != 0.0);
+        let release = (Params::default().release_seconds * 48_000.0) as usize;
+        assert!(x[9000 + release + 1..].iter().all(|&v| v == 0.0));
+        assert_eq!(engine.active_voices(), 0);
+    }
+
+    #[test]
+    fn effect_feeds_a_mono_input_to_both_outputs_and_counts_bad_samples() {
+        let mut engine = Engine::new(Mode::Effect, 48_000.0, 256);
+        let input = |_c: usize, i: usize| {
+            if i == 10 {
+                f32::NAN
+            } else {
+                (i as f32 * 0.01).sin()
+            }
+        };
+        let out = render(&mut engine, 1000, 2, 1, &[], &mut || 100, &input);
+        assert_eq!(out[0], out[1]);
+        assert_eq!(out[0][10], 0.0);
+        assert_eq!(out[0][11], input(0, 11));
+        assert_eq!(engine.stats().non_finite_input, 1);
+    }
+
+    #[test]
+    fn effect_without_input_is_silent() {
+        let mut engine = Engine::new(Mode::Effect, 48_000.0, 256);
+        let out = render(&mut engine, 300, 2, 0, &[], &mut || 256, &|_, _| 1.0);
+        assert!(out.iter().flatten().all(|&v| v == 0.0));
+    }
+
+    #[test]
+    fn invalid_events_are_rejected_and_counted() {
+        let mut engine = Engine::new(Mode::Instrument, 48_000.0, 256);
+        let bad = [
+            Event::NoteOn {
+                time: 0,
+                channel: 0,
+                key: 200,
+                velocity: 1.0,
+            },
+            Event::NoteOn {
+                time: 1,
+                channel: 0,
+                key: 60,
+                velocity: f32::NAN,
+            },
+            Event::NoteOff {
+                time: 2,
+                channel: 3,
+                key: 99,
+            },
+        ];
+        let out = render(&mut engine, 256, 1, 0, &bad, &mut || 256, &silence);
+        assert!(out[0].iter().all(|&v| v == 0.0));
+        assert_eq!(engine.stats().rejected_events, 2);
+    }
+
+    #[test]
+    fn events_past_the_block_end_apply_at_its_end() {
+        let mut engine = Engine::new(Mode::Instrument, 48_000.0, 64);
+        let mut buf = vec![0.0f32; 64];
+        engine.process(
+            &mut [&mut buf[..]],
+            0,
+            &[Event::NoteOn {
+                time: 1000,
+                channel: 0,
+                key: 60,
+                velocity: 1.0,
+            }],
+        );
+        assert!(buf.iter().all(|&v| v == 0.0));
+        assert_eq!(engine.active_voices(), 1);
+    }
+
+    #[test]
+    fn blocks_longer_than_the_prepared_maximum_are_still_rendered() {
+        let mut a = Engine::new(Mode::Instrument, 48_000.0, 16);
+        let mut b = Engine::new(Mode::Instrument, 48_000.0, 4096);
+        let on = [Event::NoteOn {
+            time: 3,
+            channel: 0,
+            key: 72,
+            velocity: 1.0,
+        }];
+        let (mut x, mut y) = (vec![0.0f32; 1000], vec![0.0f32; 1000]);
+        a.process(&mut [&mut x[..]], 0, &on);
+        b.process(&mut [&mut y[..]], 0, &on);
+        assert_eq!(x, y);
+    }
+
+    #[test]
+    fn out_of_range_sample_rates_are_clamped() {
+        assert_eq!(
+            Engine::new(Mode::Effect, 1.0, 64).sample_rate(),
+            MIN_SAMPLE_RATE
+        );
+        assert_eq!(
+            Engine::new(Mode::Effect, 1e9, 64).sample_rate(),
+            MAX_SAMPLE_RATE
+        );
+        assert_eq!(
+            Engine::new(Mode::Effect, f32::NAN, 64).sample_rate(),
+            48_000.0
+        );
+    }
+}

@@ -2,8 +2,9 @@
 //! `test`, which prepares everything the real-host tests need and runs them all.
 
 use anyhow::{bail, Context, Result};
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
 
 const PLUGIN_CRATE: &str = "luthier";
 const USAGE: &str = "Usage:
@@ -86,20 +87,53 @@ fn test(cargo_args: Vec<String>) -> Result<()> {
 
     step("Running the tests");
     // The same feature set as the alloc-check bundle, so the test build reuses its dependencies.
-    let status = Command::new("cargo")
+    // `--all-targets` leaves out doc-tests: there are none, and their empty reports would end
+    // the log.
+    let mut child = Command::new("cargo")
         .args([
             "test",
             "--workspace",
+            "--all-targets",
             "--features",
             "luthier/assert_process_allocs",
         ])
         .args(&cargo_args)
-        .status()
+        .stdout(Stdio::piped())
+        .spawn()
         .context("could not run cargo test")?;
+    let (mut passed, mut failed) = (0u64, 0u64);
+    for line in BufReader::new(child.stdout.take().expect("piped")).lines() {
+        let line = line?;
+        println!("{line}");
+        if let Some((p, f)) = parse_test_result(&line) {
+            passed += p;
+            failed += f;
+        }
+    }
+    let status = child.wait()?;
+    println!("\nluthier: {passed} passed, {failed} failed");
     if !status.success() {
         bail!("tests failed");
     }
+    if passed == 0 {
+        bail!("no test ran");
+    }
     Ok(())
+}
+
+/// Counts from libtest's "test result: ok. 8 passed; 0 failed; ..." line.
+fn parse_test_result(line: &str) -> Option<(u64, u64)> {
+    let rest = line.strip_prefix("test result: ")?;
+    let words: Vec<&str> = rest.split_whitespace().collect();
+    let count = |word: &str| {
+        words
+            .windows(2)
+            .find(|w| w[1].trim_end_matches(';') == word)
+            .and_then(|w| w[0].parse::<u64>().ok())
+    };
+    let passed = count("passed").unwrap_or(0);
+    let failed = count("failed").unwrap_or(0);
+    Some((passed, failed))
 }
 
 /// Creates `.venv` from the pinned requirements, again only when they changed.

@@ -16,8 +16,11 @@ pub struct Envelope {
     stage: Stage,
     level: f32,
     step: f32,
+    /// Samples left in the release: counted, because summing float steps can miss zero by a
+    /// rounding error and end a sample late.
+    release_left: u32,
     attack_step: f32,
-    release_samples: f32,
+    release_samples: u32,
 }
 
 impl Envelope {
@@ -26,8 +29,9 @@ impl Envelope {
             stage: Stage::Idle,
             level: 0.0,
             step: 0.0,
+            release_left: 0,
             attack_step: 1.0,
-            release_samples: 1.0,
+            release_samples: 1,
         };
         env.set_times(attack_seconds, release_seconds, sample_rate);
         env
@@ -36,7 +40,7 @@ impl Envelope {
     /// New times apply from the next stage change; a running ramp keeps its slope.
     pub fn set_times(&mut self, attack_seconds: f32, release_seconds: f32, sample_rate: f32) {
         self.attack_step = 1.0 / (attack_seconds * sample_rate).max(1.0);
-        self.release_samples = (release_seconds * sample_rate).max(1.0);
+        self.release_samples = (release_seconds * sample_rate).round().max(1.0) as u32;
     }
 
     /// Starts the attack from the current level, so a retriggered voice does not jump to zero.
@@ -51,7 +55,8 @@ impl Envelope {
             return;
         }
         self.stage = Stage::Release;
-        self.step = -self.level / self.release_samples;
+        self.step = -self.level / self.release_samples as f32;
+        self.release_left = self.release_samples;
         if self.level <= 0.0 {
             self.stage = Stage::Idle;
         }
@@ -87,8 +92,9 @@ impl Envelope {
                 }
             }
             Stage::Release => {
+                self.release_left -= 1;
                 self.level += self.step;
-                if self.level <= 0.0 {
+                if self.release_left == 0 || self.level <= 0.0 {
                     self.level = 0.0;
                     self.stage = Stage::Idle;
                 }

@@ -1,4 +1,5 @@
-//! Luthier FX, the tone-transfer effect: monophonic audio in (mono or stereo), stereo out.
+//! Luthier FX, the tone-transfer effect: monophonic audio in (mono or stereo), stereo out (or
+//! mono out on a mono bus).
 
 use super::params::EffectParams;
 use super::runner::Runner;
@@ -36,6 +37,12 @@ impl Plugin for LuthierFx {
         AudioIOLayout {
             main_input_channels: NonZeroU32::new(1),
             main_output_channels: NonZeroU32::new(2),
+            ..AudioIOLayout::const_default()
+        },
+        // For hosts that keep a mono track mono all the way through.
+        AudioIOLayout {
+            main_input_channels: NonZeroU32::new(1),
+            main_output_channels: NonZeroU32::new(1),
             ..AudioIOLayout::const_default()
         },
     ];

@@ -1,0 +1,128 @@
+//! The audio thread must not allocate. The debug bundle built with nice-plug's
+//! `assert_process_allocs` aborts on any allocation inside `process()`; this drives it through
+//! the CLAP host with notes, audio, every block pattern and both rates. The host runs in a child
+//! process so that an abort becomes a test failure with the child's output, and a canary build
+//! path proves that the guard really fires through this host.
+
+use luthier_tests::clap_host::{ClapBundle, Note};
+use luthier_tests::paths::alloc_check_clap_bundle;
+use luthier_tests::signal::{random_block_sizes, sine};
+use std::process::{Command, Output};
+
+const CHILD_ENV: &str = "LUTHIER_ALLOC_TEST_CHILD";
+const CANARY_ENV: &str = "LUTHIER_ALLOC_CANARY";
+
+/// Runs this test binary again, executing only `child_exercise_both_plugins` for real.
+fn run_child(canary: bool) -> Output {
+    let mut command = Command::new(std::env::current_exe().unwrap());
+    command.args([
+        "--exact",
+        "child_exercise_both_plugins",
+        "--nocapture",
+        "--test-threads=1",
+    ]);
+    command.env(CHILD_ENV, "1").env("NICE_LOG", "stderr");
+    if canary {
+        command.env(CANARY_ENV, "1");
+    } else {
+        command.env_remove(CANARY_ENV);
+    }
+    command.output().expect("spawn the child test")
+}
+
+fn describe(output: &Output) -> String {
+    format!(
+        "status: {}\n--- stdout\n{}\n--- stderr\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+#[test]
+fn process_does_not_allocate_in_either_plugin() {
+    let output = run_child(false);
+    assert!(
+        output.status.success(),
+        "process() allocated or failed:\n{}",
+        describe(&output)
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("exercised both plugins"),
+        "the child did not run:\n{}",
+        describe(&output)
+    );
+}
+
+#[test]
+fn guard_fires_when_process_allocates() {
+    let output = run_child(true);
+    assert!(
+        !output.status.success(),
+        "the canary allocated in process() and nothing noticed:\n{}",
+        describe(&output)
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr
+            .to_lowercase()
+            .contains("memory allocation of 16 bytes"),
+        "aborted for another reason:\n{}",
+        describe(&output)
+    );
+}
+
+/// Only does work when spawned by the tests above; a direct run passes trivially.
+#[test]
+fn child_exercise_both_plugins() {
+    if std::env::var_os(CHILD_ENV).is_none() {
+        return;
+    }
+    let bundle = ClapBundle::load(&alloc_check_clap_bundle()).unwrap();
+    let patterns = [
+        vec![1],
+        vec![64],
+        vec![4096],
+        random_block_sizes(9, 101, 4096),
+    ];
+    for rate in [44_100.0, 96_000.0] {
+        let frames = (0.6 * rate) as usize;
+        // Overlapping notes, more than there are voices, a repeated key and a stray note-off.
+        let mut notes: Vec<Note> = (0..10)
+            .map(|k| Note {
+                key: 48 + 3 * k,
+                velocity: 0.7,
+                on: 100 + 997 * k as usize,
+                off: frames / 2,
+            })
+            .collect();
+        notes.push(Note {
+            key: 48,
+            velocity: 1.0,
+            on: frames / 3,
+            off: frames / 3 + 5000,
+        });
+        notes.push(Note {
+            key: 20,
+            velocity: 0.3,
+            on: frames,
+            off: 10,
+        });
+        let input = vec![
+            sine(330.0, 0.5, rate, frames),
+            sine(331.0, 0.5, rate, frames),
+        ];
+        for blocks in &patterns {
+            let mut inst = bundle.instantiate("audio.luthier.instrument").unwrap();
+            inst.activate(rate, 4096).unwrap();
+            let out = inst.render(&[], frames, &notes, blocks);
+            assert!(out[0].iter().any(|v| *v != 0.0));
+            let mut fx = bundle.instantiate("audio.luthier.fx").unwrap();
+            fx.activate(rate, 4096).unwrap();
+            let out = fx.render(&input, frames, &[], blocks);
+            assert!(out[0].iter().any(|v| *v != 0.0));
+        }
+    }
+    println!("exercised both plugins");
+}

@@ -1,0 +1,118 @@
+"""The release .vst3 in a real VST3 host (pedalboard): both plugins load from the one bundle,
+the instrument plays MIDI in tune and falls silent after release, the effect passes audio
+through with its gain. Measurements are numpy from first principles, not plugin code."""
+
+import os
+
+import numpy as np
+import pedalboard
+import pytest
+
+BUNDLE = os.environ.get("LUTHIER_VST3", "target/bundled/luthier.vst3")
+RELEASE_S = 0.080  # the instrument's default release
+NOTES = [45, 60, 69, 84]  # A2, C4, A4, C6
+
+
+def load(name):
+    return pedalboard.load_plugin(BUNDLE, plugin_name=name)
+
+
+def fundamental_hz(x, sr):
+    """Lowest spectral peak within 20 dB of the strongest: Hann window, 8x zero padding,
+    parabolic interpolation of the log magnitude."""
+    n = len(x)
+    size = 8 * (1 << (n - 1).bit_length())
+    mag = np.abs(np.fft.rfft(x * np.hanning(n), size))
+    lo = int(np.ceil(20 * size / sr))
+    strong = mag >= 0.1 * mag[lo:].max()
+    local = (mag[1:-1] >= mag[:-2]) & (mag[1:-1] >= mag[2:])
+    i = lo + int(np.argmax((strong[1:-1] & local)[lo - 1:])) if lo > 0 else 1
+    a, b, c = np.log(mag[i - 1 : i + 2])
+    return (i + 0.5 * (a - c) / (a - 2 * b + c)) * sr / size
+
+
+def cents(f, ref):
+    return 1200 * np.log2(f / ref)
+
+
+def key_hz(key):
+    return 440.0 * 2 ** ((key - 69) / 12)
+
+
+def test_bundle_holds_an_instrument_and_an_effect():
+    with pytest.raises(Exception, match="Luthier FX"):
+        pedalboard.load_plugin(BUNDLE)  # two plugins: the host must ask which
+    inst, fx = load("Luthier"), load("Luthier FX")
+    assert inst.is_instrument and not inst.is_effect
+    assert fx.is_effect and not fx.is_instrument
+    assert set(inst.parameters) >= {"output_gain_db", "attack_ms", "release_ms"}
+    assert set(fx.parameters) >= {"input_gain_db", "output_gain_db"}
+
+
+@pytest.mark.parametrize("sr", [44100, 96000])
+@pytest.mark.parametrize("buffer_size", [1, 64, 4096])
+def test_instrument_plays_in_tune_and_falls_silent(sr, buffer_size):
+    inst = load("Luthier")
+    events, times = [], []
+    for i, key in enumerate(NOTES):
+        on, off = 0.05 + 0.5 * i, 0.35 + 0.5 * i
+        events += [(bytes([0x90, key, 100]), on), (bytes([0x80, key, 0]), off)]
+        times.append((on, off))
+    y = inst(events, duration=2.1, sample_rate=sr, num_channels=2, buffer_size=buffer_size)
+    assert y.shape[0] == 2 and abs(y.shape[1] - 2.1 * sr) <= 1
+    assert np.all(np.isfinite(y))
+    np.testing.assert_array_equal(y[0], y[1])
+    x = y[0]
+    assert np.abs(x[: int(0.05 * sr)]).max() == 0.0
+    for (on, off), key in zip(times, NOTES):
+        s_on, s_off = round(on * sr), round(off * sr)
+        onset = s_on + int(np.argmax(np.abs(x[s_on:]) > 0))
+        assert s_on <= onset <= s_on + 1, f"note {key} starts at {onset}, sent at {s_on}"
+        f0 = fundamental_hz(x[s_on + int(0.02 * sr) : s_off], sr)
+        assert abs(cents(f0, key_hz(key))) < 5, f"key {key}: {f0:.3f} Hz"
+        silent_from = s_off + int(RELEASE_S * sr) + 1
+        assert np.abs(x[silent_from : s_on + int(0.5 * sr) - 1]).max() == 0.0, f"key {key} still sounds"
+
+
+def test_instrument_release_parameter_lengthens_the_tail():
+    sr = 48000
+    inst = load("Luthier")
+    inst.release_ms = 500.0
+    events = [(bytes([0x90, 69, 127]), 0.0), (bytes([0x80, 69, 0]), 0.5)]
+    x = inst(events, duration=1.5, sample_rate=sr, num_channels=2, buffer_size=512)[0]
+    assert np.abs(x[int(0.9 * sr) : int(0.95 * sr)]).max() > 0.01, "tail shorter than 500 ms"
+    assert np.abs(x[int(1.01 * sr) :]).max() == 0.0, "tail longer than 500 ms"
+
+
+@pytest.mark.parametrize("sr", [44100, 96000])
+@pytest.mark.parametrize("buffer_size", [1, 64, 4096])
+def test_effect_passes_stereo_audio_through(sr, buffer_size):
+    fx = load("Luthier FX")
+    t = np.arange(sr) / sr
+    x = np.stack([0.5 * np.sin(2 * np.pi * 440 * t), 0.25 * np.sin(2 * np.pi * 660 * t)]).astype(np.float32)
+    y = fx(x, sr, buffer_size=buffer_size)
+    assert y.shape == x.shape
+    assert np.abs(y - x).max() <= 1e-6
+    assert abs(cents(fundamental_hz(y[0], sr), 440.0)) < 5
+
+
+def test_effect_takes_mono_input():
+    sr = 48000
+    fx = load("Luthier FX")
+    x = (0.5 * np.sin(2 * np.pi * 220 * np.arange(sr) / sr)).astype(np.float32)[None, :]
+    y = fx(x, sr)  # pedalboard picks the mono-in, mono-out layout for a mono signal
+    assert y.shape == x.shape
+    assert np.all(np.isfinite(y))
+    assert abs(cents(fundamental_hz(y[0], sr), 220.0)) < 5
+    assert np.abs(y[0] - x[0]).max() <= 1e-6
+
+
+def test_effect_input_gain_scales_the_signal():
+    sr = 48000
+    fx = load("Luthier FX")
+    fx.input_gain_db = 6.0
+    x = (0.25 * np.sin(2 * np.pi * 220 * np.arange(sr) / sr)).astype(np.float32)[None, :].repeat(2, 0)
+    y = fx(x, sr)
+    settled = slice(int(0.1 * sr), None)  # after the 20 ms smoothing ramp
+    ratio = np.abs(y[0, settled]).max() / np.abs(x[0, settled]).max()
+    assert abs(20 * np.log10(ratio) - 6.0) < 0.05
