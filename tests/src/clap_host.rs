@@ -2,6 +2,7 @@
 //! given rate and block size, and renders audio and notes through it with any block pattern.
 
 use clack_extensions::audio_ports::{AudioPortInfoBuffer, PluginAudioPorts};
+use clack_extensions::audio_ports_config::{AudioPortsConfigBuffer, PluginAudioPortsConfig};
 use clack_extensions::latency::{HostLatency, HostLatencyImpl, PluginLatency};
 use clack_host::events::event_types::{NoteOffEvent, NoteOnEvent};
 use clack_host::events::Match;
@@ -141,6 +142,34 @@ impl ClapPlugin {
         ports
             .get(&mut handle, 0, is_input, &mut buffer)
             .map_or(0, |info| info.channel_count as usize)
+    }
+
+    /// Chooses the plugin's port layout with these main-port channel counts (0 = no port), as a
+    /// DAW does for a mono or stereo track. Deactivates first, as CLAP requires.
+    pub fn select_layout(&mut self, inputs: u32, outputs: u32) -> Result<(), String> {
+        self.deactivate();
+        let mut handle = self.instance.plugin_handle();
+        let configs = handle
+            .get_extension::<PluginAudioPortsConfig>()
+            .ok_or("no audio-ports-config")?;
+        let mut buffer = AudioPortsConfigBuffer::default();
+        for index in 0..configs.count(&mut handle) {
+            let Some(config) = configs.get(&mut handle, index, &mut buffer) else {
+                continue;
+            };
+            let channels = |port: Option<u32>| port.unwrap_or(0);
+            if channels(config.main_input.as_ref().map(|p| p.channel_count)) == inputs
+                && channels(config.main_output.as_ref().map(|p| p.channel_count)) == outputs
+            {
+                let id = config.id;
+                return configs
+                    .select(&mut handle, id)
+                    .map_err(|e| format!("select: {e:?}"));
+            }
+        }
+        Err(format!(
+            "no layout with {inputs} inputs and {outputs} outputs"
+        ))
     }
 
     /// Activates and starts processing. Returns an error if the plugin refuses the setup.

@@ -280,6 +280,26 @@ fn effect_passes_audio_through_at_unity_gain() {
 }
 
 #[test]
+fn effect_on_a_mono_track_plays_on_both_outputs() {
+    let rate = 48_000.0;
+    let mut plugin = load(EFFECT_ID);
+    plugin.select_layout(1, 2).unwrap();
+    plugin.activate(rate, 512).unwrap();
+    assert_eq!((plugin.input_channels, plugin.output_channels), (1, 2));
+    let input = sine(220.0, 0.5, rate, 24_000);
+    let out = plugin.render(&[input.clone()], 24_000, &[], &[512]);
+    assert_eq!(out[0], input);
+    assert_eq!(out[1], input);
+
+    plugin.select_layout(1, 1).unwrap();
+    plugin.activate(rate, 512).unwrap();
+    assert_eq!(
+        plugin.render(&[input.clone()], 24_000, &[], &[100])[0],
+        input
+    );
+}
+
+#[test]
 fn effect_turns_non_finite_input_into_silence() {
     let rate = 48_000.0;
     let mut plugin = load(EFFECT_ID);

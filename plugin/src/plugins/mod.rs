@@ -6,6 +6,7 @@ mod events;
 pub mod instrument;
 pub mod params;
 mod runner;
+mod shell;
 
 use nice_plug::prelude::*;
 

@@ -1,5 +1,6 @@
 //! Host-automatable parameters of both plugins, with the ranges the editor will share.
 
+use super::shell::EngineParams;
 use crate::engine;
 use nice_plug::prelude::*;
 
@@ -45,8 +46,8 @@ impl Default for InstrumentParams {
     }
 }
 
-impl InstrumentParams {
-    pub fn engine_params(&self) -> engine::Params {
+impl EngineParams for InstrumentParams {
+    fn engine_params(&self) -> engine::Params {
         engine::Params {
             output_gain_db: self.output_gain.value(),
             attack_seconds: self.attack.value() / 1000.0,
@@ -74,8 +75,8 @@ impl Default for EffectParams {
     }
 }
 
-impl EffectParams {
-    pub fn engine_params(&self) -> engine::Params {
+impl EngineParams for EffectParams {
+    fn engine_params(&self) -> engine::Params {
         engine::Params {
             input_gain_db: self.input_gain.value(),
             output_gain_db: self.output_gain.value(),

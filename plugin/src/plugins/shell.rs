@@ -1,0 +1,98 @@
+//! The one nice-plug plugin type both plugins are made of: a `Kind` supplies what differs (names,
+//! ids, ports, parameters, engine mode); the shell forwards the host's calls to a `Runner`.
+
+use super::runner::Runner;
+use crate::engine::{self, Mode};
+use nice_plug::prelude::*;
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+/// Parameters that can say what the engine should be set to.
+pub trait EngineParams: Params + Default {
+    fn engine_params(&self) -> engine::Params;
+}
+
+/// What distinguishes one Luthier plugin from the other.
+pub trait Kind: Send + 'static {
+    type Params: EngineParams;
+    const MODE: Mode;
+    const NAME: &'static str;
+    const AUDIO_IO_LAYOUTS: &'static [AudioIOLayout];
+    const MIDI_INPUT: MidiConfig;
+    const CLAP_ID: &'static str;
+    const CLAP_DESCRIPTION: &'static str;
+    const CLAP_FEATURES: &'static [ClapFeature];
+    const VST3_CLASS_ID: [u8; 16];
+    const VST3_SUBCATEGORIES: &'static [Vst3SubCategory];
+}
+
+pub struct Shell<K: Kind> {
+    params: Arc<K::Params>,
+    runner: Runner,
+    kind: PhantomData<K>,
+}
+
+impl<K: Kind> Default for Shell<K> {
+    fn default() -> Self {
+        Self {
+            params: Arc::default(),
+            runner: Runner::new::<Self>(K::MODE),
+            kind: PhantomData,
+        }
+    }
+}
+
+impl<K: Kind> Plugin for Shell<K> {
+    const NAME: &'static str = K::NAME;
+    const VENDOR: &'static str = super::VENDOR;
+    const URL: &'static str = super::URL;
+    const EMAIL: &'static str = super::EMAIL;
+    const VERSION: &'static str = env!("CARGO_PKG_VERSION");
+    const AUDIO_IO_LAYOUTS: &'static [AudioIOLayout] = K::AUDIO_IO_LAYOUTS;
+    const MIDI_INPUT: MidiConfig = K::MIDI_INPUT;
+
+    type Editor = ();
+    type SysExMessage = ();
+    type BackgroundTask = ();
+
+    fn params(&self) -> Arc<dyn Params> {
+        self.params.clone()
+    }
+
+    fn activate(
+        &mut self,
+        layout: &AudioIOLayout,
+        config: &BufferConfig,
+        context: &mut impl ActivateContext<Self>,
+    ) -> bool {
+        self.runner
+            .activate(layout, config, context, self.params.engine_params())
+    }
+
+    fn reset(&mut self) {
+        self.runner.reset();
+    }
+
+    fn process(
+        &mut self,
+        buffer: &mut Buffer,
+        _aux: &mut AuxiliaryBuffers,
+        context: &mut impl ProcessContext<Self>,
+    ) -> ProcessStatus {
+        self.runner
+            .process(buffer, context, self.params.engine_params())
+    }
+}
+
+impl<K: Kind> ClapPlugin for Shell<K> {
+    const CLAP_ID: &'static str = K::CLAP_ID;
+    const CLAP_DESCRIPTION: Option<&'static str> = Some(K::CLAP_DESCRIPTION);
+    const CLAP_MANUAL_URL: Option<&'static str> = Some(super::URL);
+    const CLAP_SUPPORT_URL: Option<&'static str> = None;
+    const CLAP_FEATURES: &'static [ClapFeature] = K::CLAP_FEATURES;
+}
+
+impl<K: Kind> Vst3Plugin for Shell<K> {
+    const VST3_CLASS_ID: [u8; 16] = K::VST3_CLASS_ID;
+    const VST3_SUBCATEGORIES: &'static [Vst3SubCategory] = K::VST3_SUBCATEGORIES;
+}
