@@ -1,6 +1,12 @@
 //! Synthesis building blocks: plain structs over caller-owned slices, free of plugin-framework
 //! types, allocation-free after construction.
 
+pub mod bank;
 pub mod envelope;
+pub mod frames;
+pub mod harmonic;
+pub mod noise;
 pub mod oscillator;
+pub mod reverb;
 pub mod smoother;
+pub mod synth;
