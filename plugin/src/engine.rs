@@ -3,11 +3,19 @@
 //! `Engine::process` works in place on the host's channel buffers: inputs arrive in the first
 //! channels and are replaced by the output, which is how plugin hosts hand audio over and saves
 //! a copy. Events are applied at their sample offsets by splitting the block there.
+//!
+//! Instrument: each voice is a DDSP synth voice fed one control frame per segment of a single
+//! frame grid shared by all voices (so a batched decoder can serve them together), times a
+//! sample-accurate gate envelope, so note timing does not depend on the 4 ms frames. Until the
+//! decoder lands, a voice's frames carry a fixed spectrum. Effect: input gain and pass-through
+//! until analysis lands. Both: reverb (wet/dry) and output gain.
 
 use crate::control::voices::{SlotState, Start, VoiceAllocator, MAX_VOICES};
 use crate::dsp::envelope::Envelope;
-use crate::dsp::oscillator::HarmonicOscillator;
+use crate::dsp::frames::{Frame, Segment};
+use crate::dsp::reverb::{builtin_room_ir, Reverb};
 use crate::dsp::smoother::LinearSmoother;
+use crate::dsp::synth::{SynthConfig, VoiceSynth};
 
 /// Lowest and highest host rates the engine is built and tested for.
 pub const MIN_SAMPLE_RATE: f32 = 22_050.0;
@@ -18,6 +26,12 @@ const GAIN_RAMP_SECONDS: f32 = 0.02;
 
 /// Velocity 0..1 maps linearly in dB onto this range below full level.
 const VELOCITY_RANGE_DB: f32 = 36.0;
+
+/// The placeholder timbre's noise floor relative to the harmonic amplitude: a little breath.
+const PLACEHOLDER_NOISE: f32 = 0.003;
+
+/// Longest stretch rendered at once; longer host blocks are cut into pieces this long.
+const RENDER_CHUNK: usize = 1024;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -71,6 +85,8 @@ pub struct Params {
     pub output_gain_db: f32,
     pub attack_seconds: f32,
     pub release_seconds: f32,
+    /// Reverb wet/dry, 0..1.
+    pub reverb_mix: f32,
 }
 
 impl Default for Params {
@@ -80,6 +96,7 @@ impl Default for Params {
             output_gain_db: 0.0,
             attack_seconds: 0.005,
             release_seconds: 0.08,
+            reverb_mix: 0.0,
         }
     }
 }
@@ -91,13 +108,27 @@ pub struct Stats {
     pub non_finite_input: u64,
     /// Events that could not be applied (key out of range, non-finite velocity).
     pub rejected_events: u64,
+    /// Control frames the synth refused (NaN, infinite or negative values).
+    pub rejected_frames: u64,
 }
 
-#[derive(Debug, Clone)]
-struct VoiceSynth {
-    osc: HarmonicOscillator,
-    env: Envelope,
-    gain: f32,
+/// The fixed spectrum voices play until the decoder provides one: harmonic k at 1/k.
+struct PlaceholderTimbre {
+    harmonics: Vec<f32>,
+}
+
+/// What a voice is asked to play, frame by frame.
+struct VoiceControls {
+    f0_hz: f32,
+    amplitude: f32,
+    /// Noise-band magnitudes; the placeholder's breath follows the velocity.
+    noise: Vec<f32>,
+}
+
+struct Voice {
+    synth: VoiceSynth,
+    gate: Envelope,
+    controls: VoiceControls,
 }
 
 pub struct Engine {
@@ -105,11 +136,18 @@ pub struct Engine {
     sample_rate: f32,
     params: Params,
     allocator: VoiceAllocator,
-    voices: [VoiceSynth; MAX_VOICES],
+    voices: Vec<Voice>,
+    timbre: PlaceholderTimbre,
+    /// The frame grid's current segment and how much of it has been rendered.
+    segment: Segment,
+    segment_pos: usize,
     input_gain: LinearSmoother,
     output_gain: LinearSmoother,
-    /// Per-sample gain of the current chunk; its length bounds the chunk size.
-    gain_scratch: Vec<f32>,
+    reverb_mix: LinearSmoother,
+    reverb: Reverb,
+    voice_buf: Vec<f32>,
+    mono: Vec<f32>,
+    wet: Vec<f32>,
     stats: Stats,
 }
 
@@ -122,28 +160,50 @@ pub fn midi_key_to_hz(key: f32) -> f32 {
 }
 
 impl Engine {
-    /// Allocates everything `process` will need for blocks up to `max_block_size` samples.
-    pub fn new(mode: Mode, sample_rate: f32, max_block_size: usize) -> Self {
+    /// Allocates everything `process` will need; any block size works afterwards.
+    pub fn new(mode: Mode, sample_rate: f32, _max_block_size: usize) -> Self {
         let sample_rate = if sample_rate.is_finite() {
             sample_rate.clamp(MIN_SAMPLE_RATE, MAX_SAMPLE_RATE)
         } else {
             48_000.0
         };
         let params = Params::default();
-        let voice = VoiceSynth {
-            osc: HarmonicOscillator::default(),
-            env: Envelope::new(params.attack_seconds, params.release_seconds, sample_rate),
-            gain: 0.0,
-        };
+        let config = SynthConfig::standard(sample_rate.round() as u32);
+        let voices = (0..MAX_VOICES)
+            .map(|i| Voice {
+                // A seed per voice, so that chords do not play the same noise in unison.
+                synth: VoiceSynth::new(&SynthConfig {
+                    seed: config.seed + i as u64,
+                    ..config
+                }),
+                gate: Envelope::new(params.attack_seconds, params.release_seconds, sample_rate),
+                controls: VoiceControls {
+                    f0_hz: 0.0,
+                    amplitude: 0.0,
+                    noise: vec![0.0; config.noise_bands],
+                },
+            })
+            .collect();
+        let mut reverb = Reverb::with_mix(&builtin_room_ir(sample_rate), sample_rate, 1.0);
+        reverb.reset();
         Self {
             mode,
             sample_rate,
             params,
             allocator: VoiceAllocator::default(),
-            voices: std::array::from_fn(|_| voice.clone()),
+            voices,
+            timbre: PlaceholderTimbre {
+                harmonics: (1..=config.harmonics).map(|k| 1.0 / k as f32).collect(),
+            },
+            segment: Segment::first(config.sample_rate, config.frame_rate),
+            segment_pos: 0,
             input_gain: LinearSmoother::new(1.0, GAIN_RAMP_SECONDS, sample_rate),
             output_gain: LinearSmoother::new(1.0, GAIN_RAMP_SECONDS, sample_rate),
-            gain_scratch: vec![0.0; max_block_size.clamp(1, 8192)],
+            reverb_mix: LinearSmoother::new(0.0, GAIN_RAMP_SECONDS, sample_rate),
+            reverb,
+            voice_buf: vec![0.0; RENDER_CHUNK],
+            mono: vec![0.0; RENDER_CHUNK],
+            wet: vec![0.0; RENDER_CHUNK],
             stats: Stats::default(),
         }
     }
@@ -162,7 +222,11 @@ impl Engine {
     }
 
     pub fn stats(&self) -> Stats {
-        self.stats
+        let rejected_frames = self.voices.iter().map(|v| v.synth.invalid_frames()).sum();
+        Stats {
+            rejected_frames,
+            ..self.stats
+        }
     }
 
     pub fn active_voices(&self) -> usize {
@@ -178,10 +242,12 @@ impl Engine {
         self.input_gain.set_target(db_to_gain(params.input_gain_db));
         self.output_gain
             .set_target(db_to_gain(params.output_gain_db));
+        self.reverb_mix
+            .set_target(params.reverb_mix.clamp(0.0, 1.0));
         let (attack, release) = (params.attack_seconds, params.release_seconds);
         if attack.is_finite() && release.is_finite() {
             for v in &mut self.voices {
-                v.env.set_times(attack, release, self.sample_rate);
+                v.gate.set_times(attack, release, self.sample_rate);
             }
         }
     }
@@ -190,11 +256,14 @@ impl Engine {
     pub fn reset(&mut self) {
         self.allocator.free_all();
         for v in &mut self.voices {
-            v.env.kill();
+            v.gate.kill();
         }
+        self.reverb.reset();
         self.input_gain.reset(db_to_gain(self.params.input_gain_db));
         self.output_gain
             .reset(db_to_gain(self.params.output_gain_db));
+        self.reverb_mix
+            .reset(self.params.reverb_mix.clamp(0.0, 1.0));
     }
 
     /// Processes one block in place. `channels` all have the same length; the first
@@ -238,40 +307,46 @@ impl Engine {
                     Start::Retrigger(i) => (i, false),
                 };
                 let voice = &mut self.voices[index];
+                let controls = &mut voice.controls;
+                controls.f0_hz = midi_key_to_hz(key as f32);
+                controls.amplitude = db_to_gain(-VELOCITY_RANGE_DB * (1.0 - velocity));
+                let breath = PLACEHOLDER_NOISE * controls.amplitude;
+                controls.noise.iter_mut().for_each(|m| *m = breath);
                 if fresh {
-                    voice.osc.reset_phase();
+                    // From silence: start on this very sample at phase zero. A sounding voice
+                    // (same key again, or stolen) glides to its new frame instead: no click.
+                    let frame = voice_frame(&voice.controls, &self.timbre);
+                    voice.synth.reset(&frame, self.segment);
+                    voice.synth.push(&frame, self.segment);
+                    voice.synth.start_at(self.segment_pos);
                 }
-                voice
-                    .osc
-                    .set_frequency(midi_key_to_hz(key as f32), self.sample_rate);
-                voice.gain = db_to_gain(-VELOCITY_RANGE_DB * (1.0 - velocity));
-                voice.env.trigger();
+                voice.gate.trigger();
             }
             Event::NoteOff { channel, key, .. } => {
                 if let Some(i) = self.allocator.note_off(channel, key) {
-                    self.voices[i].env.release();
+                    self.voices[i].gate.release();
                 }
             }
             Event::Choke { channel, key, .. } => {
                 if let Some(i) = self.allocator.find(channel, key) {
-                    self.voices[i].env.kill();
+                    self.voices[i].gate.kill();
                     self.allocator.free(i);
                 }
             }
             Event::AllNotesOff { .. } => {
                 for i in 0..MAX_VOICES {
-                    if self.allocator.slot(i).state == SlotState::Held {
-                        let (channel, key) =
-                            (self.allocator.slot(i).channel, self.allocator.slot(i).key);
-                        self.allocator.note_off(channel, key);
-                        self.voices[i].env.release();
+                    let slot = *self.allocator.slot(i);
+                    if slot.state == SlotState::Held {
+                        self.allocator.note_off(slot.channel, slot.key);
+                        self.voices[i].gate.release();
                     }
                 }
             }
         }
     }
 
-    /// Renders samples `start..end` of every channel, in chunks that fit the scratch buffer.
+    /// Renders samples `start..end` of every channel, in pieces that end at frame boundaries
+    /// and fit the scratch buffers.
     fn render(
         &mut self,
         channels: &mut [&mut [f32]],
@@ -281,16 +356,56 @@ impl Engine {
     ) {
         let mut from = start;
         while from < end {
-            let to = end.min(from + self.gain_scratch.len());
+            if self.segment_pos == self.segment.len() {
+                self.next_segment();
+            }
+            let n = (end - from)
+                .min(RENDER_CHUNK)
+                .min(self.segment.len() - self.segment_pos);
+            let to = from + n;
             match self.mode {
                 Mode::Effect => self.pass_through(channels, input_channels, from, to),
-                Mode::Instrument => self.synthesize(channels, from, to),
+                Mode::Instrument => {
+                    self.synthesize(&mut channels[0][from..to]);
+                    fill_from_first(channels, 1, from, to, false);
+                }
             }
+            self.output_stage(channels, from, to);
+            self.segment_pos += n;
             from = to;
         }
     }
 
-    /// Effect until analysis lands: input gain, then output gain; a mono input feeds every output.
+    /// A new segment of the grid: every sounding voice gets the frame it moves towards.
+    fn next_segment(&mut self) {
+        self.segment = self.segment.next();
+        self.segment_pos = 0;
+        for (i, voice) in self.voices.iter_mut().enumerate() {
+            if self.allocator.slot(i).state != SlotState::Free {
+                let frame = voice_frame(&voice.controls, &self.timbre);
+                voice.synth.push(&frame, self.segment);
+            }
+        }
+    }
+
+    fn synthesize(&mut self, out: &mut [f32]) {
+        out.fill(0.0);
+        let buf = &mut self.voice_buf[..out.len()];
+        for (i, voice) in self.voices.iter_mut().enumerate() {
+            if !voice.gate.is_active() {
+                continue;
+            }
+            voice.synth.render(buf);
+            for (o, x) in out.iter_mut().zip(buf.iter()) {
+                *o += voice.gate.next() * x;
+            }
+            if !voice.gate.is_active() {
+                self.allocator.free(i);
+            }
+        }
+    }
+
+    /// Effect until analysis lands: input gain; a mono input feeds every output.
     fn pass_through(
         &mut self,
         channels: &mut [&mut [f32]],
@@ -298,15 +413,11 @@ impl Engine {
         from: usize,
         to: usize,
     ) {
-        let n = to - from;
-        let gains = &mut self.gain_scratch[..n];
+        let gains = &mut self.mono[..to - from];
         for g in gains.iter_mut() {
-            *g = self.input_gain.next() * self.output_gain.next();
+            *g = self.input_gain.next();
         }
-        for (c, channel) in channels.iter_mut().enumerate() {
-            if c >= input_channels {
-                break;
-            }
+        for channel in channels.iter_mut().take(input_channels) {
             for (x, g) in channel[from..to].iter_mut().zip(gains.iter()) {
                 if !x.is_finite() {
                     *x = 0.0;
@@ -324,22 +435,44 @@ impl Engine {
         );
     }
 
-    fn synthesize(&mut self, channels: &mut [&mut [f32]], from: usize, to: usize) {
-        let out = &mut channels[0][from..to];
-        out.fill(0.0);
-        for (i, voice) in self.voices.iter_mut().enumerate() {
-            if !voice.env.is_active() {
-                continue;
-            }
-            for x in out.iter_mut() {
-                *x += voice.env.next() * voice.gain * voice.osc.next_sample();
-            }
-            if !voice.env.is_active() {
-                self.allocator.free(i);
+    /// Reverb of the channels' mono sum, mixed into each channel; then the output gain.
+    fn output_stage(&mut self, channels: &mut [&mut [f32]], from: usize, to: usize) {
+        let n = to - from;
+        let wet = &mut self.wet[..n];
+        wet.fill(0.0);
+        let share = 1.0 / channels.len() as f32;
+        for channel in channels.iter() {
+            for (w, x) in wet.iter_mut().zip(&channel[from..to]) {
+                *w += share * x;
             }
         }
-        self.output_gain.apply(out);
-        fill_from_first(channels, 1, from, to, false);
+        self.reverb.process(wet);
+        let gains = &mut self.mono[..n];
+        for (i, g) in gains.iter_mut().enumerate() {
+            let mix = self.reverb_mix.next();
+            // gains holds the output gain; wet becomes the wet part, both already weighted.
+            let out = self.output_gain.next();
+            *g = (1.0 - mix) * out;
+            wet[i] *= mix * out;
+        }
+        for channel in channels.iter_mut() {
+            for ((x, g), w) in channel[from..to]
+                .iter_mut()
+                .zip(gains.iter())
+                .zip(wet.iter())
+            {
+                *x = *x * g + w;
+            }
+        }
+    }
+}
+
+fn voice_frame<'a>(controls: &'a VoiceControls, timbre: &'a PlaceholderTimbre) -> Frame<'a> {
+    Frame {
+        f0_hz: controls.f0_hz,
+        amplitude: controls.amplitude,
+        harmonics: &timbre.harmonics,
+        noise: &controls.noise,
     }
 }
 
@@ -485,8 +618,8 @@ mod tests {
         let mut engine = Engine::new(Mode::Instrument, 48_000.0, 512);
         let out = render(&mut engine, 20_000, 1, 0, &notes(), &mut || 512, &silence);
         let x = &out[0];
-        assert!(x[..=37].iter().all(|&v| v == 0.0));
-        assert!(x[38] != 0.0);
+        assert!(x[..37].iter().all(|&v| v == 0.0));
+        assert!(x[37] != 0.0, "the note sounds from its own sample");
         let release = (Params::default().release_seconds * 48_000.0) as usize;
         assert!(x[9000 + release + 1..].iter().all(|&v| v == 0.0));
         assert_eq!(engine.active_voices(), 0);

@@ -9,6 +9,7 @@ use clack_host::events::Match;
 use clack_host::prelude::*;
 use std::ffi::CString;
 use std::path::Path;
+use std::sync::Mutex;
 
 pub struct TestHostShared;
 
@@ -53,10 +54,16 @@ pub struct ClapBundle {
 }
 
 impl ClapBundle {
+    /// Loads a bundle and keeps it loaded until the process exits, as DAWs do. Unloading is
+    /// not safe while other threads that called into the plugin live on: Rust's std inside the
+    /// plugin registers a thread-exit destructor (nice-plug's wrapper calls
+    /// `thread::current()` on host threads), which would then jump into unmapped code.
     pub fn load(path: &Path) -> Result<Self, String> {
+        static KEEP_LOADED: Mutex<Vec<PluginEntry>> = Mutex::new(Vec::new());
         // SAFETY: loading runs the library's initialisers; the bundle is our own build.
         let entry = unsafe { PluginEntry::load(path) }
             .map_err(|e| format!("loading {}: {e:?}", path.display()))?;
+        KEEP_LOADED.lock().unwrap().push(entry.clone());
         Ok(Self { entry })
     }
 

@@ -54,6 +54,14 @@ impl Controls {
         }
     }
 
+    /// Copies in place: a derived `clone_from` would allocate on the audio thread.
+    fn copy_from(&mut self, other: &Controls) {
+        self.f0 = other.f0;
+        self.amplitude = other.amplitude;
+        self.weights.copy_from_slice(&other.weights);
+        self.prefix.copy_from_slice(&other.prefix);
+    }
+
     /// Takes a frame's values; an invalid frame (NaN, infinite or negative) becomes silence at
     /// the previous pitch, so the phase carries on. Returns whether the frame was valid.
     fn load(&mut self, frame: &Frame) -> bool {
@@ -146,7 +154,7 @@ impl HarmonicSynth {
         if !self.b.load(frame) {
             self.invalid_frames += 1;
         }
-        self.a.clone_from(&self.b);
+        self.a.copy_from(&self.b);
         self.delta.iter_mut().for_each(|d| *d = 0.0);
         self.segment = None;
         self.phase_start = 0.0;
@@ -158,7 +166,7 @@ impl HarmonicSynth {
             self.phase_start = wrap(self.phase_start + self.advance(&done, done.len()));
         }
         std::mem::swap(&mut self.a, &mut self.b);
-        self.b.clone_from(&self.a);
+        self.b.copy_from(&self.a);
         if !self.b.load(frame) {
             self.invalid_frames += 1;
         }

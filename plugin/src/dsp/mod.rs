@@ -6,7 +6,6 @@ pub mod envelope;
 pub mod frames;
 pub mod harmonic;
 pub mod noise;
-pub mod oscillator;
 pub mod reverb;
 pub mod smoother;
 pub mod synth;

@@ -25,6 +25,13 @@ fn time_ms(name: &str, default: f32, min: f32, max: f32) -> FloatParam {
     .with_value_to_string(formatters::v2s_f32_rounded(0))
 }
 
+fn mix(name: &str, default: f32) -> FloatParam {
+    FloatParam::new(name, default, FloatRange::Linear { min: 0.0, max: 1.0 })
+        .with_unit(" %")
+        .with_value_to_string(formatters::v2s_f32_percentage(0))
+        .with_string_to_value(formatters::s2v_f32_percentage())
+}
+
 #[derive(Params)]
 pub struct InstrumentParams {
     #[id = "out_gain"]
@@ -33,6 +40,8 @@ pub struct InstrumentParams {
     pub attack: FloatParam,
     #[id = "release"]
     pub release: FloatParam,
+    #[id = "reverb_mix"]
+    pub reverb_mix: FloatParam,
 }
 
 impl Default for InstrumentParams {
@@ -42,6 +51,7 @@ impl Default for InstrumentParams {
             output_gain: gain_db("Output Gain", d.output_gain_db, -60.0, 12.0),
             attack: time_ms("Attack", d.attack_seconds * 1000.0, 1.0, 3000.0),
             release: time_ms("Release", d.release_seconds * 1000.0, 5.0, 5000.0),
+            reverb_mix: mix("Reverb", d.reverb_mix),
         }
     }
 }
@@ -52,6 +62,7 @@ impl EngineParams for InstrumentParams {
             output_gain_db: self.output_gain.value(),
             attack_seconds: self.attack.value() / 1000.0,
             release_seconds: self.release.value() / 1000.0,
+            reverb_mix: self.reverb_mix.value(),
             ..engine::Params::default()
         }
     }
@@ -63,6 +74,8 @@ pub struct EffectParams {
     pub input_gain: FloatParam,
     #[id = "out_gain"]
     pub output_gain: FloatParam,
+    #[id = "reverb_mix"]
+    pub reverb_mix: FloatParam,
 }
 
 impl Default for EffectParams {
@@ -71,6 +84,7 @@ impl Default for EffectParams {
         Self {
             input_gain: gain_db("Input Gain", d.input_gain_db, -40.0, 40.0),
             output_gain: gain_db("Output Gain", d.output_gain_db, -60.0, 12.0),
+            reverb_mix: mix("Reverb", d.reverb_mix),
         }
     }
 }
@@ -80,6 +94,7 @@ impl EngineParams for EffectParams {
         engine::Params {
             input_gain_db: self.input_gain.value(),
             output_gain_db: self.output_gain.value(),
+            reverb_mix: self.reverb_mix.value(),
             ..engine::Params::default()
         }
     }
