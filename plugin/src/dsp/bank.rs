@@ -10,17 +10,33 @@
 /// Samples per chunk: four AVX2 vectors of f64, enough independent chains to hide FMA latency.
 pub const CHUNK: usize = 16;
 
-/// Per-sample inputs of one chunk; lanes past `len` must have `gain` 0.
+/// Share of the band below Nyquist over which harmonics fade out.
+pub const TAPER_FRACTION: f64 = 0.1;
+
+/// Weight of a harmonic at `f` Hz: 1 up to 90 % of Nyquist, then a quintic smootherstep (C2)
+/// down to exactly 0 at Nyquist and above. A hard cut would make the renormalised weights of
+/// all other harmonics jump within one sample as a harmonic crosses, which splatters.
+#[inline(always)]
+pub fn nyquist_taper(f: f64, nyquist: f64) -> f64 {
+    let x = ((nyquist - f) / (TAPER_FRACTION * nyquist)).clamp(0.0, 1.0);
+    x * x * x * (10.0 + x * (6.0 * x - 15.0))
+}
+
+/// Per-sample inputs of one chunk; lanes past the block's end must have `gain` 0.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ChunkIn {
     /// Phase of the fundamental in cycles.
     pub phase: [f64; CHUNK],
-    /// A(n) / S(n): amplitude over the sum of the weights kept below Nyquist.
+    /// A(n) / S(n): amplitude over the sum of the (tapered) weights.
     pub gain: [f64; CHUNK],
     /// Interpolation weight between the segment's two frames.
     pub w: [f64; CHUNK],
-    /// Harmonics kept below Nyquist, per sample.
+    pub f0: [f64; CHUNK],
+    /// Harmonics at full weight (below the taper), per sample.
+    pub full: [u32; CHUNK],
+    /// Harmonics below Nyquist, per sample: from `full` to here they fade.
     pub harmonics: [u32; CHUNK],
+    pub nyquist: f64,
 }
 
 /// Which build of the loop runs.
@@ -98,10 +114,11 @@ pub fn sincos_cycles(x: f64) -> (f64, f64) {
     (sin, cos)
 }
 
+/// Harmonics every lane plays at full weight, and the most any lane plays.
 fn harmonic_range(input: &ChunkIn) -> (usize, usize) {
-    let lo = input.harmonics.iter().copied().min().unwrap_or(0) as usize;
+    let lo = input.full.iter().copied().min().unwrap_or(0) as usize;
     let hi = input.harmonics.iter().copied().max().unwrap_or(0) as usize;
-    (lo, hi)
+    (lo.min(hi), hi)
 }
 
 fn portable(input: &ChunkIn, d_a: &[f64], delta: &[f64], out: &mut [f64; CHUNK]) {
@@ -121,7 +138,7 @@ fn portable(input: &ChunkIn, d_a: &[f64], delta: &[f64], out: &mut [f64; CHUNK])
         for l in 0..CHUNK {
             // Lanes past their own Nyquist limit still run the recurrence but add nothing.
             let keep = if (k as u32) < input.harmonics[l] {
-                1.0
+                nyquist_taper((k + 1) as f64 * input.f0[l], input.nyquist)
             } else {
                 0.0
             };
@@ -155,10 +172,15 @@ mod avx2 {
             sin[l] = s;
             two_cos[l] = 2.0 * c;
         }
-        let load = |a: &[f64; CHUNK], v: usize| _mm256_loadu_pd(a.as_ptr().add(4 * v));
+        // Plain loops, no closures: a closure does not inherit `target_feature`, and passing
+        // __m256d through one is not sound across that boundary.
         let mut prev = [_mm256_setzero_pd(); V];
-        let mut cur: [__m256d; V] = std::array::from_fn(|v| load(&sin, v));
-        let tc: [__m256d; V] = std::array::from_fn(|v| load(&two_cos, v));
+        let mut cur = [_mm256_setzero_pd(); V];
+        let mut tc = [_mm256_setzero_pd(); V];
+        for v in 0..V {
+            cur[v] = _mm256_loadu_pd(sin.as_ptr().add(4 * v));
+            tc[v] = _mm256_loadu_pd(two_cos.as_ptr().add(4 * v));
+        }
         let mut acc_a = [_mm256_setzero_pd(); V];
         let mut acc_d = [_mm256_setzero_pd(); V];
         // Harmonics every lane keeps: no masking in the hot part.
@@ -175,20 +197,37 @@ mod avx2 {
                 cur[v] = next;
             }
         }
-        // Harmonics that some lanes have passed Nyquist for: mask those lanes.
-        let limits: [__m256d; V] = std::array::from_fn(|v| {
+        // Harmonics that some lanes fade or drop: weight each lane by its taper.
+        let mut limits = [_mm256_setzero_pd(); V];
+        let mut f0 = [_mm256_setzero_pd(); V];
+        for v in 0..V {
             let h = &input.harmonics[4 * v..4 * v + 4];
-            _mm256_set_pd(h[3] as f64, h[2] as f64, h[1] as f64, h[0] as f64)
-        });
+            limits[v] = _mm256_set_pd(h[3] as f64, h[2] as f64, h[1] as f64, h[0] as f64);
+            f0[v] = _mm256_loadu_pd(input.f0.as_ptr().add(4 * v));
+        }
+        let nyquist = _mm256_set1_pd(input.nyquist);
+        let inv_width = _mm256_set1_pd(1.0 / (super::TAPER_FRACTION * input.nyquist));
+        let (zero, one) = (_mm256_setzero_pd(), _mm256_set1_pd(1.0));
+        let (c6, c10, c15) = (
+            _mm256_set1_pd(6.0),
+            _mm256_set1_pd(10.0),
+            _mm256_set1_pd(15.0),
+        );
         for k in lo..hi {
             let (a, d) = (
                 _mm256_set1_pd(*d_a.get_unchecked(k)),
                 _mm256_set1_pd(*delta.get_unchecked(k)),
             );
             let kv = _mm256_set1_pd(k as f64);
+            let k1 = _mm256_set1_pd((k + 1) as f64);
             for v in 0..V {
-                let keep = _mm256_cmp_pd::<_CMP_LT_OQ>(kv, limits[v]);
-                let kept = _mm256_and_pd(cur[v], keep);
+                let below = _mm256_cmp_pd::<_CMP_LT_OQ>(kv, limits[v]);
+                let f = _mm256_mul_pd(k1, f0[v]);
+                let x = _mm256_mul_pd(_mm256_sub_pd(nyquist, f), inv_width);
+                let x = _mm256_min_pd(one, _mm256_max_pd(zero, x));
+                let poly = _mm256_fmadd_pd(x, _mm256_fmsub_pd(c6, x, c15), c10);
+                let taper = _mm256_mul_pd(_mm256_mul_pd(_mm256_mul_pd(x, x), x), poly);
+                let kept = _mm256_and_pd(_mm256_mul_pd(cur[v], taper), below);
                 acc_a[v] = _mm256_fmadd_pd(a, kept, acc_a[v]);
                 acc_d[v] = _mm256_fmadd_pd(d, kept, acc_d[v]);
                 let next = _mm256_fmsub_pd(tc[v], cur[v], prev[v]);
@@ -197,10 +236,9 @@ mod avx2 {
             }
         }
         for v in 0..V {
-            let y = _mm256_mul_pd(
-                load(&input.gain, v),
-                _mm256_fmadd_pd(load(&input.w, v), acc_d[v], acc_a[v]),
-            );
+            let gain = _mm256_loadu_pd(input.gain.as_ptr().add(4 * v));
+            let w = _mm256_loadu_pd(input.w.as_ptr().add(4 * v));
+            let y = _mm256_mul_pd(gain, _mm256_fmadd_pd(w, acc_d[v], acc_a[v]));
             _mm256_storeu_pd(out.as_mut_ptr().add(4 * v), y);
         }
     }
@@ -230,21 +268,34 @@ mod tests {
                 .wrapping_add(1442695040888963407);
             (state >> 11) as f64 / (1u64 << 53) as f64
         };
-        let mut input = ChunkIn::default();
+        // f0 puts the top harmonics around Nyquist, so the taper and the cut-off are exercised;
+        // `spread` varies the lanes' cut-offs by up to 10 harmonics more.
+        let mut input = ChunkIn {
+            nyquist: 24_000.0,
+            ..ChunkIn::default()
+        };
         for l in 0..CHUNK {
             input.phase[l] = next();
             input.gain[l] = next();
             input.w[l] = next();
-            let cut = if spread {
-                harmonics.saturating_sub((next() * 10.0) as usize)
-            } else {
-                harmonics
-            };
-            input.harmonics[l] = cut as u32;
+            let spread_by = if spread { 1.0 + 0.5 * next() } else { 1.0 };
+            input.f0[l] = 24_000.0 / harmonics as f64 * (0.9 + 0.2 * next()) * spread_by;
+            let (full, below) = luthier_counts(input.f0[l], input.nyquist, harmonics);
+            input.full[l] = full as u32;
+            input.harmonics[l] = below as u32;
         }
         let d_a: Vec<f64> = (0..harmonics).map(|_| next()).collect();
         let delta: Vec<f64> = (0..harmonics).map(|_| next() - 0.5).collect();
         (input, d_a, delta)
+    }
+
+    /// (harmonics at full weight, harmonics below Nyquist), counted one by one.
+    fn luthier_counts(f0: f64, nyquist: f64, max: usize) -> (usize, usize) {
+        let full = (1..=max)
+            .filter(|&k| k as f64 * f0 <= (1.0 - TAPER_FRACTION) * nyquist)
+            .count();
+        let below = (1..=max).filter(|&k| (k as f64 * f0) < nyquist).count();
+        (full, below)
     }
 
     /// The definition, with a sine per harmonic.
@@ -252,7 +303,8 @@ mod tests {
         std::array::from_fn(|l| {
             let sum: f64 = (0..input.harmonics[l] as usize)
                 .map(|k| {
-                    let d = d_a[k] + input.w[l] * delta[k];
+                    let taper = nyquist_taper((k + 1) as f64 * input.f0[l], input.nyquist);
+                    let d = taper * (d_a[k] + input.w[l] * delta[k]);
                     d * (std::f64::consts::TAU * (k + 1) as f64 * input.phase[l]).sin()
                 })
                 .sum();
@@ -306,10 +358,15 @@ mod tests {
     #[test]
     fn low_pitch_many_harmonics_stays_accurate() {
         // 128 harmonics of 40 Hz at 192 kHz: the recurrence's worst conditioning.
-        let mut input = ChunkIn::default();
+        let mut input = ChunkIn {
+            nyquist: 96_000.0,
+            ..ChunkIn::default()
+        };
         for l in 0..CHUNK {
             input.phase[l] = l as f64 * 40.0 / 192_000.0;
             input.gain[l] = 1.0;
+            input.f0[l] = 40.0;
+            input.full[l] = 128;
             input.harmonics[l] = 128;
         }
         let d_a = vec![1.0 / 128.0; 128];

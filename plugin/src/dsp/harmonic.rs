@@ -3,16 +3,17 @@
 //!
 //! Per sample n of the segment between frames A and B (alpha in [0, 1)):
 //! f0 is interpolated linearly; amplitude and weights by `Interp`; the fundamental's phase is
-//! the running sum of f0/sr; harmonics with k*f0(n) >= sr/2 are dropped and the remaining weights
-//! renormalised at every sample, so a glide upward never aliases and never changes loudness.
-//! The renormalisation is O(1) per sample: the kept harmonics are a prefix, and the weights
-//! are linear in w, so their sum comes from two prefix-sum tables.
+//! the running sum of f0/sr; harmonics fade out over the top 10 % of the band and are zero at
+//! and above Nyquist, and the weights are renormalised at every sample, so a glide upward never
+//! aliases, never splatters and never changes loudness. The renormalisation is cheap per
+//! sample: the full-weight harmonics are a prefix, and the weights are linear in w, so their
+//! sum comes from two prefix-sum tables; only the few fading harmonics are summed one by one.
 //!
 //! Phase: f64 cycles, advanced in closed form per segment and wrapped at each frame, so it does
 //! not drift over hours. A note started from silence begins at phase zero on its first sample;
 //! new frames for a sounding voice never reset the phase.
 
-use super::bank::{sincos_cycles, ChunkIn, Kernel, CHUNK};
+use super::bank::{nyquist_taper, sincos_cycles, ChunkIn, Kernel, CHUNK, TAPER_FRACTION};
 use super::frames::{Frame, Segment};
 
 pub const MAX_HARMONICS: usize = 128;
@@ -20,8 +21,10 @@ pub const MAX_HARMONICS: usize = 128;
 /// How amplitude and harmonic weights move from one frame to the next.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Interp {
+    /// The default: it leaves less zipper noise than the raised cosine (measured in
+    /// `tests/synth_quality.rs`: images beyond fr/2 at -25.8 dB against -23.0 dB).
     Linear,
-    /// (1 - cos(pi alpha)) / 2: no slope break at frame boundaries.
+    /// (1 - cos(pi alpha)) / 2: no slope break at frame boundaries, but steeper in between.
     RaisedCosine,
 }
 
@@ -91,16 +94,28 @@ impl Controls {
 /// Harmonics k (1-based) with k * f0 strictly below Nyquist, at most `max`.
 #[inline(always)]
 pub fn harmonics_below_nyquist(f0: f64, sample_rate: f64, max: usize) -> usize {
+    harmonics_below(f0, 0.5 * sample_rate, max, false)
+}
+
+/// Harmonics with k * f0 below `limit` (or at it, when `inclusive`), at most `max`.
+#[inline(always)]
+fn harmonics_below(f0: f64, limit: f64, max: usize, inclusive: bool) -> usize {
     if !(f0 > 0.0) {
         return 0;
     }
-    let nyquist = 0.5 * sample_rate;
-    let mut k = ((nyquist / f0).ceil() as usize).saturating_sub(1).min(max);
+    let fits = |k: usize| {
+        if inclusive {
+            k as f64 * f0 <= limit
+        } else {
+            (k as f64 * f0) < limit
+        }
+    };
+    let mut k = ((limit / f0).ceil() as usize).min(max);
     // The division can round across an integer: settle the boundary with the product itself.
-    while k > 0 && k as f64 * f0 >= nyquist {
+    while k > 0 && !fits(k) {
         k -= 1;
     }
-    if k < max && (k + 1) as f64 * f0 < nyquist {
+    while k < max && fits(k + 1) {
         k += 1;
     }
     k
@@ -204,8 +219,13 @@ impl HarmonicSynth {
         };
         debug_assert!(from + out.len() <= seg.len());
         let sr = seg.sample_rate as f64;
+        let nyquist = 0.5 * sr;
+        let taper_start = (1.0 - TAPER_FRACTION) * nyquist;
         let (a, b) = (&self.a, &self.b);
-        let mut input = ChunkIn::default();
+        let mut input = ChunkIn {
+            nyquist,
+            ..ChunkIn::default()
+        };
         let mut result = [0.0f64; CHUNK];
         for (c, block) in out.chunks_mut(CHUNK).enumerate() {
             for l in 0..CHUNK {
@@ -219,11 +239,18 @@ impl HarmonicSynth {
                 let f0 = a.f0 + alpha * (b.f0 - a.f0);
                 let w = self.interp.weight(alpha);
                 let amplitude = a.amplitude + w * (b.amplitude - a.amplitude);
-                let kept = harmonics_below_nyquist(f0, sr, self.harmonics);
-                let sum = a.prefix[kept] + w * (b.prefix[kept] - a.prefix[kept]);
+                let below = harmonics_below(f0, nyquist, self.harmonics, false);
+                let full = harmonics_below(f0, taper_start, self.harmonics, true).min(below);
+                let mut sum = a.prefix[full] + w * (b.prefix[full] - a.prefix[full]);
+                for k in full..below {
+                    let weight = a.weights[k] + w * self.delta[k];
+                    sum += nyquist_taper((k + 1) as f64 * f0, nyquist) * weight;
+                }
                 input.phase[l] = self.phase_start + self.advance(&seg, i + 1);
                 input.w[l] = w;
-                input.harmonics[l] = kept as u32;
+                input.f0[l] = f0;
+                input.full[l] = full as u32;
+                input.harmonics[l] = below as u32;
                 input.gain[l] = if sum > 1e-12 && amplitude > 0.0 {
                     amplitude / sum
                 } else {

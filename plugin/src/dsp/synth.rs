@@ -32,7 +32,7 @@ impl SynthConfig {
             harmonics: 100,
             noise_bands: 65,
             noise_spacing_hz: 375.0,
-            interp: Interp::RaisedCosine,
+            interp: Interp::Linear,
             seed: 0x1u64,
         }
     }

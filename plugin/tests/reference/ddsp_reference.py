@@ -49,9 +49,12 @@ Harmonic part, per sample n of segment j:
     w(n)  = alpha ("linear") or (1 - cos(pi*alpha))/2 ("raised_cosine")
     A(n)  = A_j + w*(A_{j+1} - A_j);  d_k(n) = d_{j,k} + w*(d_{j+1,k} - d_{j,k})
     phi(n) = (phi(n-1) + f0(n)/sr) mod 1, phi(-1) = 0       (cycles; phi(0) = f0(0)/sr)
-    harmonic k kept iff k*f0(n) < sr/2 (strictly)
-    S(n) = sum_kept d_k(n);  y_h(n) = 0 if S <= 1e-12 else
-           A(n)/S(n) * sum_kept d_k(n) * sin(2*pi*k*phi(n))
+    Nyquist taper: harmonic k at f = k*f0(n) gets tau_k = s(x), x = clamp((sr/2 - f) / W, 0, 1),
+    W = 0.1 * sr/2, s(x) = x^3 (10 - 15x + 6x^2) (quintic smootherstep): full weight up to 90 %
+    of Nyquist, a C2 fade to exactly 0 at Nyquist and above. (A hard cut makes every other
+    harmonic jump by the removed share within one sample, which splatters at -46 dB.)
+    S(n) = sum_k tau_k d_k(n);  y_h(n) = 0 if S <= 1e-12 else
+           A(n)/S(n) * sum_k tau_k d_k(n) * sin(2*pi*k*phi(n))
 
 Noise part:
     N = 2*round(sr/(2*spacing)) (round half away from zero), bins f_i = i*sr/N, i = 0..N/2
@@ -73,6 +76,14 @@ GOLDEN_DIR = Path(__file__).resolve().parent.parent / "golden"
 
 MASK64 = (1 << 64) - 1
 S_THRESHOLD = 1e-12
+TAPER_FRACTION = 0.1
+
+
+def nyquist_taper(f, sr):
+    """Weight of a harmonic at frequency f: 1 below 90 % of Nyquist, 0 at and above it."""
+    nyquist = sr / 2.0
+    x = np.clip((nyquist - f) / (TAPER_FRACTION * nyquist), 0.0, 1.0)
+    return x * x * x * (10.0 + x * (6.0 * x - 15.0))
 
 
 # --------------------------------------------------------------------------------------
@@ -126,8 +137,7 @@ def harmonic_part(f0, amp, harm, sr, fr, interp):
     phi = np.mod(np.cumsum(f0_n / sr), 1.0)
 
     k = np.arange(1, harm.shape[1] + 1, dtype=np.float64)
-    kept = k[None, :] * f0_n[:, None] < sr / 2.0
-    d_kept = np.where(kept, d, 0.0)
+    d_kept = nyquist_taper(k[None, :] * f0_n[:, None], sr) * d
     s = d_kept.sum(axis=1)
     bank = (d_kept * np.sin(2.0 * np.pi * k[None, :] * phi[:, None])).sum(axis=1)
 
@@ -149,10 +159,11 @@ def harmonic_part_scalar(f0, amp, harm, sr, fr, interp):
         phi = (phi + f / sr) % 1.0
         gain_sum, acc = 0.0, 0.0
         for k in range(1, num_harm + 1):
-            if k * f < sr / 2.0:
-                dk = harm[j][k - 1] + w * (harm[j + 1][k - 1] - harm[j][k - 1])
-                gain_sum += dk
-                acc += dk * math.sin(2.0 * math.pi * k * phi)
+            x = min(max((sr / 2.0 - k * f) / (TAPER_FRACTION * sr / 2.0), 0.0), 1.0)
+            tau = x * x * x * (10.0 + x * (6.0 * x - 15.0))
+            dk = tau * (harm[j][k - 1] + w * (harm[j + 1][k - 1] - harm[j][k - 1]))
+            gain_sum += dk
+            acc += dk * math.sin(2.0 * math.pi * k * phi)
         am = amp[j] + w * (amp[j + 1] - amp[j])
         out.append(am / gain_sum * acc if gain_sum > S_THRESHOLD else 0.0)
     return np.array(out)
