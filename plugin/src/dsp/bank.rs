@@ -39,6 +39,166 @@ pub struct ChunkIn {
     pub nyquist: f64,
 }
 
+/// What a segment's samples are computed from (see `harmonic.rs` for the formulas).
+#[derive(Debug, Clone, Copy)]
+pub struct Span {
+    /// alpha(i) = i * step + offset.
+    pub step: f64,
+    pub offset: f64,
+    pub inv_sample_rate: f64,
+    pub nyquist: f64,
+    pub f0_a: f64,
+    pub df0: f64,
+    pub amplitude_a: f64,
+    pub d_amplitude: f64,
+    /// Phase (cycles) just before the segment's first sample.
+    pub phase_start: f64,
+    pub raised_cosine: bool,
+    pub max_harmonics: usize,
+}
+
+impl Span {
+    /// Phase advance (cycles) over the segment's first `count` samples: the running sum of
+    /// f0(n)/sr for a linear f0, in closed form.
+    #[inline(always)]
+    pub fn advance(&self, count: f64) -> f64 {
+        let alpha_sum = 0.5 * count * (count - 1.0) * self.step + count * self.offset;
+        (count * self.f0_a + self.df0 * alpha_sum) * self.inv_sample_rate
+    }
+}
+
+/// The two frames' harmonic weights: `a`, the change `delta`, and prefix sums of both.
+#[derive(Debug, Clone, Copy)]
+pub struct Tables<'a> {
+    pub weights_a: &'a [f64],
+    pub delta: &'a [f64],
+    pub prefix_a: &'a [f64],
+    pub prefix_b: &'a [f64],
+}
+
+/// Harmonics with k * f0 below `limit` (or at it, when `inclusive`), at most `max`.
+#[inline(always)]
+pub fn harmonics_below(f0: f64, limit: f64, max: usize, inclusive: bool) -> usize {
+    if !(f0 > 0.0) {
+        return 0;
+    }
+    let fits = |k: usize| {
+        if inclusive {
+            k as f64 * f0 <= limit
+        } else {
+            (k as f64 * f0) < limit
+        }
+    };
+    let mut k = ((limit / f0) as usize).saturating_add(1).min(max);
+    // The division can round across an integer: settle the boundary with the product itself.
+    while k > 0 && !fits(k) {
+        k -= 1;
+    }
+    while k < max && fits(k + 1) {
+        k += 1;
+    }
+    k
+}
+
+/// (harmonics at full weight, harmonics below Nyquist) at f0.
+#[inline(always)]
+fn harmonic_counts(f0: f64, span: &Span) -> (usize, usize) {
+    let below = harmonics_below(f0, span.nyquist, span.max_harmonics, false);
+    let full = harmonics_below(
+        f0,
+        (1.0 - TAPER_FRACTION) * span.nyquist,
+        span.max_harmonics,
+        true,
+    );
+    (full.min(below), below)
+}
+
+/// Per-sample values of the chunk starting at sample `base` of the segment, `len` lanes live.
+/// Written as plain loops over the lanes so that they vectorise.
+#[inline(always)]
+fn prepare<const HW: bool>(span: &Span, t: &Tables, base: usize, len: usize) -> ChunkIn {
+    let mut input = ChunkIn {
+        nyquist: span.nyquist,
+        ..ChunkIn::default()
+    };
+    let mut amplitude = [0.0; CHUNK];
+    for l in 0..CHUNK {
+        let i = (base + l) as f64;
+        let alpha = i * span.step + span.offset;
+        let w = if span.raised_cosine {
+            0.5 - 0.5 * sincos_isa::<HW>(0.5 * alpha).1
+        } else {
+            alpha
+        };
+        let phase = span.phase_start + span.advance(i + 1.0);
+        input.phase[l] = phase - floor_isa::<HW>(phase);
+        input.f0[l] = span.f0_a + alpha * span.df0;
+        input.w[l] = w;
+        amplitude[l] = span.amplitude_a + w * span.d_amplitude;
+    }
+    // f0 is linear within a segment, so the counts are monotone: equal at both ends of the
+    // chunk means equal throughout, and the per-sample search is skipped.
+    let first = harmonic_counts(input.f0[0], span);
+    let mut sum = [0.0; CHUNK];
+    if first == harmonic_counts(input.f0[len - 1], span) {
+        let (full, below) = first;
+        let (pa, pb) = (t.prefix_a[full], t.prefix_b[full]);
+        for l in 0..CHUNK {
+            sum[l] = pa + input.w[l] * (pb - pa);
+        }
+        for k in full..below {
+            let (wa, dk, kf) = (t.weights_a[k], t.delta[k], (k + 1) as f64);
+            for l in 0..CHUNK {
+                sum[l] += nyquist_taper(kf * input.f0[l], span.nyquist) * (wa + input.w[l] * dk);
+            }
+        }
+        input.full = [full as u32; CHUNK];
+        input.harmonics = [below as u32; CHUNK];
+    } else {
+        for l in 0..len {
+            let (full, below) = harmonic_counts(input.f0[l], span);
+            let w = input.w[l];
+            sum[l] = t.prefix_a[full] + w * (t.prefix_b[full] - t.prefix_a[full]);
+            for k in full..below {
+                let weight = t.weights_a[k] + w * t.delta[k];
+                sum[l] += nyquist_taper((k + 1) as f64 * input.f0[l], span.nyquist) * weight;
+            }
+            input.full[l] = full as u32;
+            input.harmonics[l] = below as u32;
+        }
+    }
+    for l in 0..CHUNK {
+        let live = l < len && sum[l] > 1e-12 && amplitude[l] > 0.0;
+        input.gain[l] = if live { amplitude[l] / sum[l] } else { 0.0 };
+    }
+    for l in len..CHUNK {
+        input.full[l] = 0;
+        input.harmonics[l] = 0;
+    }
+    input
+}
+
+#[inline(always)]
+fn render_block(kernel: Kernel, span: &Span, t: &Tables, from: usize, out: &mut [f32]) {
+    let mut result = [0.0f64; CHUNK];
+    for (c, block) in out.chunks_mut(CHUNK).enumerate() {
+        let input = match kernel {
+            Kernel::Portable => prepare::<false>(span, t, from + c * CHUNK, block.len()),
+            #[cfg(target_arch = "x86_64")]
+            Kernel::Avx2Fma => prepare::<true>(span, t, from + c * CHUNK, block.len()),
+        };
+        match kernel {
+            Kernel::Portable => portable(&input, t.weights_a, t.delta, &mut result),
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: this arm only runs inside `avx2::render`, after detection.
+            Kernel::Avx2Fma => unsafe { avx2::run(&input, t.weights_a, t.delta, &mut result) },
+        }
+        for (o, r) in block.iter_mut().zip(result.iter()) {
+            *o = *r as f32;
+        }
+    }
+}
+
 /// Which build of the loop runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kernel {
@@ -66,6 +226,17 @@ impl Kernel {
         kernels
     }
 
+    /// Renders samples `from..from + out.len()` of a segment: the per-sample preparation and
+    /// the bank, both compiled for this kernel's instruction set.
+    pub fn render(self, span: &Span, tables: &Tables, from: usize, out: &mut [f32]) {
+        match self {
+            Kernel::Portable => render_block(Kernel::Portable, span, tables, from, out),
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: `Avx2Fma` is only constructed after detecting both features.
+            Kernel::Avx2Fma => unsafe { avx2::render(span, tables, from, out) },
+        }
+    }
+
     /// `d_a` are the weights at the segment's first frame, `delta` the change to its second:
     /// d_k(n) = d_a[k-1] + w(n) * delta[k-1].
     #[inline]
@@ -79,12 +250,46 @@ impl Kernel {
     }
 }
 
+/// floor for |x| < 2^31 without libm: the x86-64 baseline (SSE2) has no rounding
+/// instruction, and a libm call per sample would cost more than the rest of the sample.
+#[inline(always)]
+pub fn floor_fast(x: f64) -> f64 {
+    let t = x as i32 as f64;
+    if t > x {
+        t - 1.0
+    } else {
+        t
+    }
+}
+
+/// floor: the hardware instruction where the build has one (AVX2 implies SSE4.1's `roundpd`),
+/// `floor_fast` on the portable build.
+#[inline(always)]
+fn floor_isa<const HW: bool>(x: f64) -> f64 {
+    if HW {
+        x.floor()
+    } else {
+        floor_fast(x)
+    }
+}
+
+#[inline(always)]
+fn round_isa<const HW: bool>(x: f64) -> f64 {
+    floor_isa::<HW>(x + 0.5)
+}
+
 /// sin and cos of 2 pi x, x in cycles, to about 1e-15: reduction to an eighth of a cycle, then
-/// Taylor series to degree 15 and 14. Branch-free so that lanes vectorise.
+/// Taylor series to degree 15 and 14, then a branch-free quarter-turn rotation, so that lanes
+/// vectorise.
 #[inline(always)]
 pub fn sincos_cycles(x: f64) -> (f64, f64) {
-    let r = x - x.round();
-    let q = (r * 4.0).round();
+    sincos_isa::<false>(x)
+}
+
+#[inline(always)]
+fn sincos_isa<const HW: bool>(x: f64) -> (f64, f64) {
+    let r = x - round_isa::<HW>(x);
+    let q = round_isa::<HW>(r * 4.0);
     let t = (r - q * 0.25) * std::f64::consts::TAU;
     let t2 = t * t;
     let s = t
@@ -103,14 +308,13 @@ pub fn sincos_cycles(x: f64) -> (f64, f64) {
                     + t2 * (1.0 / 40_320.0
                         + t2 * (-1.0 / 3_628_800.0
                             + t2 * (1.0 / 479_001_600.0 + t2 * (-1.0 / 87_178_291_200.0)))))));
-    // Rotate by q quarter turns: q in -2..=2.
-    let qi = q as i64 & 3;
-    let (sin, cos) = match qi {
-        0 => (s, c),
-        1 => (c, -s),
-        2 => (-s, -c),
-        _ => (-c, s),
-    };
+    // Rotate by q quarter turns (q in -2..=2): odd q swaps sin and cos, then the signs.
+    let half = q * 0.5;
+    let odd = 2.0 * (half - floor_isa::<HW>(half));
+    let a = s + odd * (c - s);
+    let b = c + odd * (s - c);
+    let sin = if (0.0..=1.0).contains(&q) { a } else { -a };
+    let cos = if (-1.0..=0.0).contains(&q) { b } else { -b };
     (sin, cos)
 }
 
@@ -156,10 +360,15 @@ fn portable(input: &ChunkIn, d_a: &[f64], delta: &[f64], out: &mut [f64; CHUNK])
 
 #[cfg(target_arch = "x86_64")]
 mod avx2 {
-    use super::{harmonic_range, sincos_cycles, ChunkIn, CHUNK};
+    use super::{harmonic_range, ChunkIn, CHUNK};
     use std::arch::x86_64::*;
 
     const V: usize = CHUNK / 4;
+
+    #[target_feature(enable = "avx2,fma")]
+    pub unsafe fn render(span: &super::Span, tables: &super::Tables, from: usize, out: &mut [f32]) {
+        super::render_block(super::Kernel::Avx2Fma, span, tables, from, out)
+    }
 
     #[target_feature(enable = "avx2,fma")]
     pub unsafe fn run(input: &ChunkIn, d_a: &[f64], delta: &[f64], out: &mut [f64; CHUNK]) {
@@ -168,7 +377,7 @@ mod avx2 {
         let mut sin = [0.0; CHUNK];
         let mut two_cos = [0.0; CHUNK];
         for l in 0..CHUNK {
-            let (s, c) = sincos_cycles(input.phase[l]);
+            let (s, c) = super::sincos_isa::<true>(input.phase[l]);
             sin[l] = s;
             two_cos[l] = 2.0 * c;
         }

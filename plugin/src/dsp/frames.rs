@@ -63,6 +63,15 @@ impl Segment {
         (i as u64 * self.frame_rate as u64 + self.remainder) as f64 / self.sample_rate as f64
     }
 
+    /// alpha(i) = i * alpha_step() + alpha_offset(): the form the synth's vector code uses.
+    pub fn alpha_step(&self) -> f64 {
+        self.frame_rate as f64 / self.sample_rate as f64
+    }
+
+    pub fn alpha_offset(&self) -> f64 {
+        self.remainder as f64 / self.sample_rate as f64
+    }
+
     /// Sum of alpha(m) for m in 0..count, in closed form (for the phase of a linear f0 glide).
     #[inline]
     pub fn alpha_sum(&self, count: usize) -> f64 {

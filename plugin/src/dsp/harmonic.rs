@@ -13,7 +13,7 @@
 //! not drift over hours. A note started from silence begins at phase zero on its first sample;
 //! new frames for a sounding voice never reset the phase.
 
-use super::bank::{nyquist_taper, sincos_cycles, ChunkIn, Kernel, CHUNK, TAPER_FRACTION};
+use super::bank::{harmonics_below, Kernel, Span, Tables};
 use super::frames::{Frame, Segment};
 
 pub const MAX_HARMONICS: usize = 128;
@@ -26,16 +26,6 @@ pub enum Interp {
     Linear,
     /// (1 - cos(pi alpha)) / 2: no slope break at frame boundaries, but steeper in between.
     RaisedCosine,
-}
-
-impl Interp {
-    #[inline(always)]
-    fn weight(self, alpha: f64) -> f64 {
-        match self {
-            Interp::Linear => alpha,
-            Interp::RaisedCosine => 0.5 - 0.5 * sincos_cycles(0.5 * alpha).1,
-        }
-    }
 }
 
 #[derive(Debug, Clone)]
@@ -95,30 +85,6 @@ impl Controls {
 #[inline(always)]
 pub fn harmonics_below_nyquist(f0: f64, sample_rate: f64, max: usize) -> usize {
     harmonics_below(f0, 0.5 * sample_rate, max, false)
-}
-
-/// Harmonics with k * f0 below `limit` (or at it, when `inclusive`), at most `max`.
-#[inline(always)]
-fn harmonics_below(f0: f64, limit: f64, max: usize, inclusive: bool) -> usize {
-    if !(f0 > 0.0) {
-        return 0;
-    }
-    let fits = |k: usize| {
-        if inclusive {
-            k as f64 * f0 <= limit
-        } else {
-            (k as f64 * f0) < limit
-        }
-    };
-    let mut k = ((limit / f0).ceil() as usize).min(max);
-    // The division can round across an integer: settle the boundary with the product itself.
-    while k > 0 && !fits(k) {
-        k -= 1;
-    }
-    while k < max && fits(k + 1) {
-        k += 1;
-    }
-    k
 }
 
 #[derive(Debug, Clone)]
@@ -204,11 +170,27 @@ impl HarmonicSynth {
         }
     }
 
+    /// The constants `render` computes the segment's samples from.
+    fn span(&self, seg: &Segment) -> Span {
+        let sr = seg.sample_rate as f64;
+        Span {
+            step: seg.alpha_step(),
+            offset: seg.alpha_offset(),
+            inv_sample_rate: 1.0 / sr,
+            nyquist: 0.5 * sr,
+            f0_a: self.a.f0,
+            df0: self.b.f0 - self.a.f0,
+            amplitude_a: self.a.amplitude,
+            d_amplitude: self.b.amplitude - self.a.amplitude,
+            phase_start: self.phase_start,
+            raised_cosine: self.interp == Interp::RaisedCosine,
+            max_harmonics: self.harmonics,
+        }
+    }
+
     /// Phase advance (cycles) over the first `count` samples of the segment.
-    #[inline(always)]
     fn advance(&self, seg: &Segment, count: usize) -> f64 {
-        let df0 = self.b.f0 - self.a.f0;
-        (count as f64 * self.a.f0 + df0 * seg.alpha_sum(count)) / seg.sample_rate as f64
+        self.span(seg).advance(count as f64)
     }
 
     /// Writes samples `from..from + out.len()` of the current segment into `out`.
@@ -218,51 +200,13 @@ impl HarmonicSynth {
             return;
         };
         debug_assert!(from + out.len() <= seg.len());
-        let sr = seg.sample_rate as f64;
-        let nyquist = 0.5 * sr;
-        let taper_start = (1.0 - TAPER_FRACTION) * nyquist;
-        let (a, b) = (&self.a, &self.b);
-        let mut input = ChunkIn {
-            nyquist,
-            ..ChunkIn::default()
+        let tables = Tables {
+            weights_a: &self.a.weights,
+            delta: &self.delta,
+            prefix_a: &self.a.prefix,
+            prefix_b: &self.b.prefix,
         };
-        let mut result = [0.0f64; CHUNK];
-        for (c, block) in out.chunks_mut(CHUNK).enumerate() {
-            for l in 0..CHUNK {
-                let i = from + c * CHUNK + l;
-                if l >= block.len() {
-                    input.gain[l] = 0.0;
-                    input.harmonics[l] = 0;
-                    continue;
-                }
-                let alpha = seg.alpha(i);
-                let f0 = a.f0 + alpha * (b.f0 - a.f0);
-                let w = self.interp.weight(alpha);
-                let amplitude = a.amplitude + w * (b.amplitude - a.amplitude);
-                let below = harmonics_below(f0, nyquist, self.harmonics, false);
-                let full = harmonics_below(f0, taper_start, self.harmonics, true).min(below);
-                let mut sum = a.prefix[full] + w * (b.prefix[full] - a.prefix[full]);
-                for k in full..below {
-                    let weight = a.weights[k] + w * self.delta[k];
-                    sum += nyquist_taper((k + 1) as f64 * f0, nyquist) * weight;
-                }
-                input.phase[l] = self.phase_start + self.advance(&seg, i + 1);
-                input.w[l] = w;
-                input.f0[l] = f0;
-                input.full[l] = full as u32;
-                input.harmonics[l] = below as u32;
-                input.gain[l] = if sum > 1e-12 && amplitude > 0.0 {
-                    amplitude / sum
-                } else {
-                    0.0
-                };
-            }
-            self.kernel
-                .run(&input, &a.weights, &self.delta, &mut result);
-            for (o, r) in block.iter_mut().zip(result.iter()) {
-                *o = *r as f32;
-            }
-        }
+        self.kernel.render(&self.span(&seg), &tables, from, out);
     }
 }
 
