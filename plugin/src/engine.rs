@@ -145,6 +145,8 @@ pub struct Engine {
     output_gain: LinearSmoother,
     reverb_mix: LinearSmoother,
     reverb: Reverb,
+    /// The reverb was skipped while dry and must be cleared before it is heard again.
+    reverb_idle: bool,
     voice_buf: Vec<f32>,
     mono: Vec<f32>,
     wet: Vec<f32>,
@@ -201,6 +203,7 @@ impl Engine {
             output_gain: LinearSmoother::new(1.0, GAIN_RAMP_SECONDS, sample_rate),
             reverb_mix: LinearSmoother::new(0.0, GAIN_RAMP_SECONDS, sample_rate),
             reverb,
+            reverb_idle: true,
             voice_buf: vec![0.0; RENDER_CHUNK],
             mono: vec![0.0; RENDER_CHUNK],
             wet: vec![0.0; RENDER_CHUNK],
@@ -438,6 +441,26 @@ impl Engine {
     /// Reverb of the channels' mono sum, mixed into each channel; then the output gain.
     fn output_stage(&mut self, channels: &mut [&mut [f32]], from: usize, to: usize) {
         let n = to - from;
+        if self.reverb_mix.is_settled() && self.reverb_mix.value() == 0.0 {
+            // Dry: skip the convolution (about half a percent of a core) and start it clean
+            // when the mix comes back up, so no stale tail plays.
+            self.reverb_idle = true;
+            let gains = &mut self.mono[..n];
+            for g in gains.iter_mut() {
+                *g = self.output_gain.next();
+            }
+            for channel in channels.iter_mut() {
+                channel[from..to]
+                    .iter_mut()
+                    .zip(gains.iter())
+                    .for_each(|(x, g)| *x *= g);
+            }
+            return;
+        }
+        if self.reverb_idle {
+            self.reverb.reset();
+            self.reverb_idle = false;
+        }
         let wet = &mut self.wet[..n];
         wet.fill(0.0);
         let share = 1.0 / channels.len() as f32;
@@ -448,12 +471,12 @@ impl Engine {
         }
         self.reverb.process(wet);
         let gains = &mut self.mono[..n];
-        for (i, g) in gains.iter_mut().enumerate() {
+        for (g, w) in gains.iter_mut().zip(wet.iter_mut()) {
             let mix = self.reverb_mix.next();
-            // gains holds the output gain; wet becomes the wet part, both already weighted.
             let out = self.output_gain.next();
+            // gains becomes the dry factor, wet the wet part, both with the output gain in.
             *g = (1.0 - mix) * out;
-            wet[i] *= mix * out;
+            *w *= mix * out;
         }
         for channel in channels.iter_mut() {
             for ((x, g), w) in channel[from..to]

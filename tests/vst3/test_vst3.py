@@ -45,8 +45,8 @@ def test_bundle_holds_an_instrument_and_an_effect():
     inst, fx = load("Luthier"), load("Luthier FX")
     assert inst.is_instrument and not inst.is_effect
     assert fx.is_effect and not fx.is_instrument
-    assert set(inst.parameters) >= {"output_gain_db", "attack_ms", "release_ms"}
-    assert set(fx.parameters) >= {"input_gain_db", "output_gain_db"}
+    assert set(inst.parameters) >= {"output_gain_db", "attack_ms", "release_ms", "reverb_mix"}
+    assert set(fx.parameters) >= {"input_gain_db", "output_gain_db", "reverb_mix"}
 
 
 @pytest.mark.parametrize("sr", [44100, 96000])
@@ -116,3 +116,19 @@ def test_effect_input_gain_scales_the_signal():
     settled = slice(int(0.1 * sr), None)  # after the 20 ms smoothing ramp
     ratio = np.abs(y[0, settled]).max() / np.abs(x[0, settled]).max()
     assert abs(20 * np.log10(ratio) - 6.0) < 0.05
+
+
+def test_reverb_mix_adds_a_tail_and_keeps_the_pitch():
+    sr = 48000
+    events = [(bytes([0x90, 57, 110]), 0.0), (bytes([0x80, 57, 0]), 0.3)]
+    dry = load("Luthier")
+    wet = load("Luthier")
+    assert "reverb_mix" in wet.parameters  # pedalboard would accept a misspelt name silently
+    wet.reverb_mix = 50.0  # percent
+    x_dry = dry(events, duration=1.2, sample_rate=sr, num_channels=2, buffer_size=256)[0]
+    x_wet = wet(events, duration=1.2, sample_rate=sr, num_channels=2, buffer_size=256)[0]
+    tail = slice(int(0.45 * sr), int(0.7 * sr))  # after the dry note's 80 ms release
+    assert np.abs(x_dry[tail]).max() == 0.0
+    assert np.sqrt(np.mean(x_wet[tail] ** 2)) > 1e-3, "no reverb tail"
+    assert np.all(np.isfinite(x_wet))
+    assert abs(cents(fundamental_hz(x_wet[int(0.05 * sr) : int(0.3 * sr)], sr), key_hz(57))) < 5

@@ -51,7 +51,7 @@ impl Default for InstrumentParams {
             output_gain: gain_db("Output Gain", d.output_gain_db, -60.0, 12.0),
             attack: time_ms("Attack", d.attack_seconds * 1000.0, 1.0, 3000.0),
             release: time_ms("Release", d.release_seconds * 1000.0, 5.0, 5000.0),
-            reverb_mix: mix("Reverb", d.reverb_mix),
+            reverb_mix: mix("Reverb Mix", d.reverb_mix),
         }
     }
 }
@@ -84,7 +84,7 @@ impl Default for EffectParams {
         Self {
             input_gain: gain_db("Input Gain", d.input_gain_db, -40.0, 40.0),
             output_gain: gain_db("Output Gain", d.output_gain_db, -60.0, 12.0),
-            reverb_mix: mix("Reverb", d.reverb_mix),
+            reverb_mix: mix("Reverb Mix", d.reverb_mix),
         }
     }
 }
