@@ -16,7 +16,12 @@ fn main() -> std::io::Result<()> {
         let t = j as f64 / config.frame_rate as f64;
         (1000.0 * 12f64.powf(t / SECONDS)) as f32
     };
-    let frame = |j: usize| Frame { f0_hz: f0(j), amplitude: 0.5, harmonics: &weights, noise: &noise };
+    let frame = |j: usize| Frame {
+        f0_hz: f0(j),
+        amplitude: 0.5,
+        harmonics: &weights,
+        noise: &noise,
+    };
     let mut synth = VoiceSynth::new(&config);
     let mut seg = Segment::first(SR, config.frame_rate);
     synth.reset(&frame(0), seg);
@@ -37,6 +42,10 @@ fn main() -> std::io::Result<()> {
     let path = dir.join("nyquist_glide.f32");
     let bytes: Vec<u8> = out.iter().flat_map(|x| x.to_le_bytes()).collect();
     std::fs::write(&path, bytes)?;
-    println!("wrote {} ({} samples at {SR} Hz)", path.display(), out.len());
+    println!(
+        "wrote {} ({} samples at {SR} Hz)",
+        path.display(),
+        out.len()
+    );
     Ok(())
 }

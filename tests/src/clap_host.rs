@@ -4,7 +4,8 @@
 use clack_extensions::audio_ports::{AudioPortInfoBuffer, PluginAudioPorts};
 use clack_extensions::audio_ports_config::{AudioPortsConfigBuffer, PluginAudioPortsConfig};
 use clack_extensions::latency::{HostLatency, HostLatencyImpl, PluginLatency};
-use clack_host::events::event_types::{NoteOffEvent, NoteOnEvent};
+use clack_extensions::params::{ParamInfoBuffer, PluginParams};
+use clack_host::events::event_types::{NoteOffEvent, NoteOnEvent, ParamValueEvent};
 use clack_host::events::Match;
 use clack_host::prelude::*;
 use std::ffi::CString;
@@ -114,6 +115,7 @@ impl ClapBundle {
             input_channels: 0,
             output_channels: 0,
             max_block: 0,
+            pending_params: Vec::new(),
         })
     }
 }
@@ -133,6 +135,8 @@ pub struct ClapPlugin {
     pub input_channels: usize,
     pub output_channels: usize,
     max_block: usize,
+    /// Parameter changes sent at the start of the next render.
+    pending_params: Vec<(ClapId, f64)>,
 }
 
 impl ClapPlugin {
@@ -207,6 +211,23 @@ impl ClapPlugin {
         }
     }
 
+    /// The id of the parameter shown as `name` (e.g. "Reverb Mix").
+    pub fn param_id(&mut self, name: &str) -> Option<ClapId> {
+        let mut handle = self.instance.plugin_handle();
+        let params = handle.get_extension::<PluginParams>()?;
+        let mut buffer = ParamInfoBuffer::default();
+        (0..params.count(&mut handle)).find_map(|i| {
+            let info = params.get_info(&mut handle, i, &mut buffer)?;
+            (info.name == name.as_bytes()).then_some(info.id)
+        })
+    }
+
+    /// Sets a parameter (plain value, in the parameter's own units) as the next render starts,
+    /// the way a host sends automation.
+    pub fn set_param(&mut self, id: ClapId, value: f64) {
+        self.pending_params.push((id, value));
+    }
+
     pub fn latency(&mut self) -> u32 {
         let mut handle = self.instance.plugin_handle();
         handle
@@ -248,6 +269,9 @@ impl ClapPlugin {
             }
             let n = size.clamp(1, self.max_block).min(frames - pos);
             event_buffer.clear();
+            for (id, value) in self.pending_params.drain(..) {
+                event_buffer.push(&ParamValueEvent::new(0, id, Pckn::match_all(), value));
+            }
             while next_event < events.len() && events[next_event].0 < pos + n {
                 let (at, is_on, note) = events[next_event];
                 let time = (at.max(pos) - pos) as u32;

@@ -206,6 +206,29 @@ fn instrument_velocity_sets_level() {
 }
 
 #[test]
+fn reverb_mix_parameter_adds_a_tail_through_clap() {
+    let rate = 48_000.0;
+    let notes = [Note {
+        key: 60,
+        velocity: 0.9,
+        on: 0,
+        off: 12_000,
+    }];
+    let tail = |plugin: &mut ClapPlugin| {
+        let x = &plugin.render(&[], 48_000, &notes, &[480])[0];
+        rms(&x[20_000..30_000])
+    };
+    let mut dry = load(INSTRUMENT_ID);
+    dry.activate(rate, 480).unwrap();
+    assert_eq!(tail(&mut dry), 0.0);
+    let mut wet = load(INSTRUMENT_ID);
+    wet.activate(rate, 480).unwrap();
+    let id = wet.param_id("Reverb Mix").expect("a Reverb Mix parameter");
+    wet.set_param(id, 0.5);
+    assert!(tail(&mut wet) > 1e-3, "no reverb tail");
+}
+
+#[test]
 fn instrument_survives_bad_midi() {
     let rate = 44_100.0;
     let mut plugin = load(INSTRUMENT_ID);

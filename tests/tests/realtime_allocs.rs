@@ -114,14 +114,23 @@ fn child_exercise_both_plugins() {
             sine(331.0, 0.5, rate, frames),
         ];
         for blocks in &patterns {
-            let mut inst = bundle.instantiate("audio.luthier.instrument").unwrap();
-            inst.activate(rate, 4096).unwrap();
-            let out = inst.render(&[], frames, &notes, blocks);
-            assert!(out[0].iter().any(|v| *v != 0.0));
-            let mut fx = bundle.instantiate("audio.luthier.fx").unwrap();
-            fx.activate(rate, 4096).unwrap();
-            let out = fx.render(&input, frames, &[], blocks);
-            assert!(out[0].iter().any(|v| *v != 0.0));
+            // Dry (the reverb skipped), then with the reverb running.
+            for reverb in [0.0, 0.4] {
+                let mut inst = bundle.instantiate("audio.luthier.instrument").unwrap();
+                inst.activate(rate, 4096).unwrap();
+                let id = inst
+                    .param_id("Reverb Mix")
+                    .expect("the instrument has a reverb");
+                inst.set_param(id, reverb);
+                let out = inst.render(&[], frames, &notes, blocks);
+                assert!(out[0].iter().any(|v| *v != 0.0));
+                let mut fx = bundle.instantiate("audio.luthier.fx").unwrap();
+                fx.activate(rate, 4096).unwrap();
+                let id = fx.param_id("Reverb Mix").expect("the effect has a reverb");
+                fx.set_param(id, reverb);
+                let out = fx.render(&input, frames, &[], blocks);
+                assert!(out[0].iter().any(|v| *v != 0.0));
+            }
         }
     }
     println!("exercised both plugins");
