@@ -522,6 +522,7 @@ fn fill_from_first(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::dsp::noise::WhiteNoise;
 
     fn render(
         engine: &mut Engine,
@@ -614,13 +615,8 @@ mod tests {
 
     #[test]
     fn instrument_output_does_not_depend_on_block_size() {
-        let mut seed = 5u64;
-        let mut random = move || {
-            seed = seed
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            1 + (seed >> 33) as usize % 700
-        };
+        let mut rng = WhiteNoise::new(5);
+        let mut random = move || 1 + (rng.next_u64() % 700) as usize;
         let mut reference = None;
         let (mut one, mut small, mut big) = (|| 1usize, || 64usize, || 4096usize);
         let patterns: [&mut dyn FnMut() -> usize; 4] =

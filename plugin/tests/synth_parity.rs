@@ -6,7 +6,7 @@
 use luthier::dsp::bank::Kernel;
 use luthier::dsp::frames::{Frame, Segment};
 use luthier::dsp::harmonic::{HarmonicSynth, Interp};
-use luthier::dsp::noise::FilteredNoise;
+use luthier::dsp::noise::{FilteredNoise, WhiteNoise};
 use serde_json::Value;
 use std::path::PathBuf;
 
@@ -174,13 +174,8 @@ fn block_wise_equals_sample_wise() {
     for name in ["nyquist_44k1", "glide_48k_raised_cosine"] {
         let case = load(name);
         let (h1, n1) = render(&case, Kernel::detect(), &mut || 1);
-        let mut seed = 99u64;
-        let mut random = move || {
-            seed = seed
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            1 + (seed >> 33) as usize % 300
-        };
+        let mut rng = WhiteNoise::new(99);
+        let mut random = move || 1 + (rng.next_u64() % 300) as usize;
         for (label, blocks) in [
             ("64", &mut (|| 64usize) as &mut dyn FnMut() -> usize),
             ("4096", &mut || 4096usize),

@@ -6,6 +6,7 @@
 use luthier::dsp::bank::Kernel;
 use luthier::dsp::frames::{Frame, Segment};
 use luthier::dsp::harmonic::{HarmonicSynth, Interp};
+use luthier::dsp::noise::WhiteNoise;
 use realfft::RealFftPlanner;
 use std::f64::consts::TAU;
 
@@ -182,13 +183,8 @@ fn no_discontinuity_at_frame_or_block_boundaries() {
         amplitude: &amp,
         weights: &weights,
     };
-    let mut seed = 5u64;
-    let mut random = move || {
-        seed = seed
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        1 + (seed >> 33) as usize % 200
-    };
+    let mut rng = WhiteNoise::new(5);
+    let mut random = move || 1 + (rng.next_u64() % 200) as usize;
     let x = render(sr, fr, k, Interp::RaisedCosine, seconds, &traj, &mut random);
     let mut seg = Segment::first(sr, fr);
     let mut boundary = 0usize;

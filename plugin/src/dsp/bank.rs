@@ -470,13 +470,8 @@ mod tests {
     }
 
     fn chunk(seed: u64, harmonics: usize, spread: bool) -> (ChunkIn, Vec<f64>, Vec<f64>) {
-        let mut state = seed;
-        let mut next = move || {
-            state = state
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (state >> 11) as f64 / (1u64 << 53) as f64
-        };
+        let mut rng = crate::dsp::noise::WhiteNoise::new(seed);
+        let mut next = move || (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
         // f0 puts the top harmonics around Nyquist, so the taper and the cut-off are exercised;
         // `spread` varies the lanes' cut-offs by up to 10 harmonics more.
         let mut input = ChunkIn {

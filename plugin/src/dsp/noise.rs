@@ -26,13 +26,19 @@ impl WhiteNoise {
         Self { state: seed }
     }
 
+    /// The raw SplitMix64 output (also what tests draw seeded block sizes from).
     #[inline]
-    pub fn next_sample(&mut self) -> f32 {
+    pub fn next_u64(&mut self) -> u64 {
         self.state = self.state.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.state;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^= z >> 31;
+        z ^ (z >> 31)
+    }
+
+    #[inline]
+    pub fn next_sample(&mut self) -> f32 {
+        let z = self.next_u64();
         2.0 * ((z >> 40) as f32 * (1.0 / 16_777_216.0)) - 1.0
     }
 }
