@@ -116,7 +116,13 @@ fn harmonic_counts(f0: f64, span: &Span) -> (usize, usize) {
 /// Per-sample values of the chunk starting at sample `base` of the segment, `len` lanes live.
 /// Written as plain loops over the lanes so that they vectorise.
 #[inline(always)]
-fn prepare<const HW: bool>(span: &Span, t: &Tables, base: usize, len: usize) -> ChunkIn {
+fn prepare<const HW: bool>(
+    span: &Span,
+    t: &Tables,
+    base: usize,
+    len: usize,
+    uniform: Option<(usize, usize)>,
+) -> ChunkIn {
     let mut input = ChunkIn {
         nyquist: span.nyquist,
         ..ChunkIn::default()
@@ -137,11 +143,13 @@ fn prepare<const HW: bool>(span: &Span, t: &Tables, base: usize, len: usize) -> 
         amplitude[l] = span.amplitude_a + w * span.d_amplitude;
     }
     // f0 is linear within a segment, so the counts are monotone: equal at both ends of the
-    // chunk means equal throughout, and the per-sample search is skipped.
-    let first = harmonic_counts(input.f0[0], span);
+    // block (or of this chunk) means equal throughout, and the per-sample search is skipped.
+    let uniform = uniform.or_else(|| {
+        let first = harmonic_counts(input.f0[0], span);
+        (first == harmonic_counts(input.f0[len - 1], span)).then_some(first)
+    });
     let mut sum = [0.0; CHUNK];
-    if first == harmonic_counts(input.f0[len - 1], span) {
-        let (full, below) = first;
+    if let Some((full, below)) = uniform {
         let (pa, pb) = (t.prefix_a[full], t.prefix_b[full]);
         for l in 0..CHUNK {
             sum[l] = pa + input.w[l] * (pb - pa);
@@ -181,11 +189,17 @@ fn prepare<const HW: bool>(span: &Span, t: &Tables, base: usize, len: usize) -> 
 #[inline(always)]
 fn render_block(kernel: Kernel, span: &Span, t: &Tables, from: usize, out: &mut [f32]) {
     let mut result = [0.0f64; CHUNK];
+    let Some(last) = out.len().checked_sub(1) else {
+        return;
+    };
+    let f0_at = |i: usize| span.f0_a + ((from + i) as f64 * span.step + span.offset) * span.df0;
+    let first = harmonic_counts(f0_at(0), span);
+    let uniform = (first == harmonic_counts(f0_at(last), span)).then_some(first);
     for (c, block) in out.chunks_mut(CHUNK).enumerate() {
         let input = match kernel {
-            Kernel::Portable => prepare::<false>(span, t, from + c * CHUNK, block.len()),
+            Kernel::Portable => prepare::<false>(span, t, from + c * CHUNK, block.len(), uniform),
             #[cfg(target_arch = "x86_64")]
-            Kernel::Avx2Fma => prepare::<true>(span, t, from + c * CHUNK, block.len()),
+            Kernel::Avx2Fma => prepare::<true>(span, t, from + c * CHUNK, block.len(), uniform),
         };
         match kernel {
             Kernel::Portable => portable(&input, t.weights_a, t.delta, &mut result),
