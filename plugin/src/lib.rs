@@ -2,6 +2,7 @@
 //! effect. The plugin glue lives in `plugins`; everything it drives is framework-free so that
 //! tests, benches and the command-line tool run the very same code.
 
+pub mod analysis;
 pub mod control;
 pub mod dsp;
 pub mod engine;

@@ -86,14 +86,15 @@ def test_instrument_release_parameter_lengthens_the_tail():
 
 @pytest.mark.parametrize("sr", [44100, 96000])
 @pytest.mark.parametrize("buffer_size", [1, 64, 4096])
-def test_effect_passes_stereo_audio_through(sr, buffer_size):
+def test_effect_plays_the_pitch_it_hears(sr, buffer_size):
     fx = load("Luthier FX")
     t = np.arange(sr) / sr
-    x = np.stack([0.5 * np.sin(2 * np.pi * 440 * t), 0.25 * np.sin(2 * np.pi * 660 * t)]).astype(np.float32)
+    x = np.stack([0.5 * np.sin(2 * np.pi * 440 * t), 0.5 * np.sin(2 * np.pi * 440 * t)]).astype(np.float32)
     y = fx(x, sr, buffer_size=buffer_size)
     assert y.shape == x.shape
-    assert np.abs(y - x).max() <= 1e-6
-    assert abs(cents(fundamental_hz(y[0], sr), 440.0)) < 5
+    assert np.all(np.isfinite(y))
+    np.testing.assert_array_equal(y[0], y[1])
+    assert abs(cents(fundamental_hz(y[0, sr // 4 :], sr), 440.0)) < 5
 
 
 def test_effect_takes_mono_input():
@@ -103,19 +104,30 @@ def test_effect_takes_mono_input():
     y = fx(x, sr)  # pedalboard picks the mono-in, mono-out layout for a mono signal
     assert y.shape == x.shape
     assert np.all(np.isfinite(y))
-    assert abs(cents(fundamental_hz(y[0], sr), 220.0)) < 5
-    assert np.abs(y[0] - x[0]).max() <= 1e-6
+    assert abs(cents(fundamental_hz(y[0, sr // 4 :], sr), 220.0)) < 5
+
+
+def test_effect_falls_silent_when_the_input_stops():
+    sr = 48000
+    fx = load("Luthier FX")
+    t = np.arange(sr) / sr
+    x = np.where(t < 0.5, 0.4 * np.sin(2 * np.pi * 330 * t), 0.0).astype(np.float32)[None, :].repeat(2, 0)
+    y = fx(x, sr, buffer_size=512)
+    assert np.abs(y[0, int(0.3 * sr) : int(0.45 * sr)]).max() > 0.01
+    assert np.abs(y[0, int(0.65 * sr) :]).max() == 0.0, "still sounding 150 ms after the input stopped"
 
 
 def test_effect_input_gain_scales_the_signal():
     sr = 48000
     fx = load("Luthier FX")
-    fx.input_gain_db = 6.0
     x = (0.25 * np.sin(2 * np.pi * 220 * np.arange(sr) / sr)).astype(np.float32)[None, :].repeat(2, 0)
-    y = fx(x, sr)
-    settled = slice(int(0.1 * sr), None)  # after the 20 ms smoothing ramp
-    ratio = np.abs(y[0, settled]).max() / np.abs(x[0, settled]).max()
-    assert abs(20 * np.log10(ratio) - 6.0) < 0.05
+    settled = slice(int(0.3 * sr), None)  # after the gain ramp and the analysis windows
+    plain = fx(x, sr)[0, settled]
+    fx.input_gain_db = 6.0
+    louder = fx(x, sr)[0, settled]
+    # The input gain drives what the effect hears: its loudness, so its output level.
+    ratio = np.sqrt(np.mean(louder**2) / np.mean(plain**2))
+    assert abs(20 * np.log10(ratio) - 6.0) < 0.3
 
 
 def test_reverb_mix_adds_a_tail_and_keeps_the_pitch():

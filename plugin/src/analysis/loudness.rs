@@ -1,0 +1,170 @@
+//! A-weighted loudness as magenta/ddsp computes it, defined in seconds and Hz so that it reads
+//! the same at any host rate.
+//!
+//! DDSP (compute_loudness, after its v2 fix) at 16 kHz: a 512-sample (32 ms) Hann STFT, power
+//! |S|^2 times the A-weighting (librosa's, in dB, floored at -80 dB, turned into power),
+//! averaged over the bins 0..8 kHz in linear power, 10 log10, floored at -80 dB. Here: a 32 ms
+//! window at the host rate, magnitudes scaled by 512/N so that a tone reads as it would in
+//! DDSP's 512-point frame, and the average taken over the bins up to 8 kHz, which are then the
+//! same 257 bins of 31.25 Hz. Content above 8 kHz is not counted, as in DDSP at 16 kHz.
+
+use realfft::num_complex::Complex;
+use realfft::{RealFftPlanner, RealToComplex};
+use std::sync::Arc;
+
+pub const WINDOW_SECONDS: f64 = 0.032;
+pub const MAX_HZ: f64 = 8000.0;
+pub const FLOOR_DB: f32 = -80.0;
+/// DDSP's frame length at its 16 kHz rate, the scale magnitudes are brought to.
+const DDSP_FRAME: f64 = 512.0;
+
+/// The loudness a full-scale sine reads at 1 kHz (where A-weighting is about 0 dB):
+/// a Hann-windowed sine's power over its bins is 3 a^2 N^2 / 32 (Parseval), at N = 512 that is
+/// 24576 a^2, averaged over 257 bins.
+pub fn full_scale_sine_db() -> f32 {
+    (10.0 * (24_576.0f64 / 257.0).log10()) as f32
+}
+
+/// librosa.A_weighting(f) in dB (IEC 61672), floored at -80 dB as librosa does.
+pub fn a_weighting_db(f: f64) -> f64 {
+    let f2 = f * f;
+    let c = [
+        12_194.217f64.powi(2),
+        20.598_997f64.powi(2),
+        107.652_65f64.powi(2),
+        737.862_23f64.powi(2),
+    ];
+    let db = 2.0
+        + 20.0
+            * (c[0].log10() + 2.0 * f2.log10()
+                - (f2 + c[0]).log10()
+                - (f2 + c[1]).log10()
+                - 0.5 * (f2 + c[2]).log10()
+                - 0.5 * (f2 + c[3]).log10());
+    if db.is_finite() {
+        db.max(-80.0)
+    } else {
+        -80.0
+    }
+}
+
+pub struct LoudnessMeter {
+    len: usize,
+    window: Vec<f32>,
+    /// A-weighting as power, times the magnitude scale squared, divided by the bin count: the
+    /// sum of |S|^2 times these is the averaged weighted power.
+    weights: Vec<f32>,
+    fft: Arc<dyn RealToComplex<f32>>,
+    input: Vec<f32>,
+    spectrum: Vec<Complex<f32>>,
+    scratch: Vec<Complex<f32>>,
+}
+
+impl LoudnessMeter {
+    pub fn new(sample_rate: f32) -> Self {
+        let sr = sample_rate as f64;
+        let len = (WINDOW_SECONDS * sr).round() as usize;
+        let fft = RealFftPlanner::<f32>::new().plan_fft_forward(len);
+        let bins = (0..=len / 2)
+            .filter(|&i| i as f64 * sr / len as f64 <= MAX_HZ + 1e-9)
+            .count();
+        let scale = (DDSP_FRAME / len as f64).powi(2) / bins as f64;
+        let weights = (0..bins)
+            .map(|i| {
+                let f = i as f64 * sr / len as f64;
+                (10f64.powf(a_weighting_db(f) / 10.0) * scale) as f32
+            })
+            .collect();
+        Self {
+            len,
+            window: (0..len)
+                .map(|i| (0.5 - 0.5 * (std::f64::consts::TAU * i as f64 / len as f64).cos()) as f32)
+                .collect(),
+            weights,
+            input: fft.make_input_vec(),
+            spectrum: fft.make_output_vec(),
+            scratch: fft.make_scratch_vec(),
+            fft,
+        }
+    }
+
+    /// Samples the meter reads (its window).
+    pub fn window_len(&self) -> usize {
+        self.len
+    }
+
+    /// Loudness in dB of the last `window_len()` samples of `recent` (which must hold at least
+    /// that many).
+    pub fn measure(&mut self, recent: &[f32]) -> f32 {
+        let frame = &recent[recent.len() - self.len..];
+        for ((d, x), w) in self.input.iter_mut().zip(frame).zip(&self.window) {
+            *d = x * w;
+        }
+        let _ =
+            self.fft
+                .process_with_scratch(&mut self.input, &mut self.spectrum, &mut self.scratch);
+        let power: f64 = self
+            .spectrum
+            .iter()
+            .zip(&self.weights)
+            .map(|(s, w)| (s.norm_sqr() * w) as f64)
+            .sum();
+        let db = 10.0 * power.max(1e-20).log10() as f32;
+        if db.is_finite() {
+            db.max(FLOOR_DB)
+        } else {
+            FLOOR_DB
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sine(hz: f64, amp: f64, sr: f64, n: usize) -> Vec<f32> {
+        (0..n)
+            .map(|i| (amp * (std::f64::consts::TAU * hz * i as f64 / sr).sin()) as f32)
+            .collect()
+    }
+
+    #[test]
+    fn a_weighting_matches_the_standards_table() {
+        // IEC 61672-1 A-weighting at the octave bands' exact (base-10) centres, 1000 * 10^(3n/10)
+        // Hz, whose nominal labels are 31.5 .. 8000 Hz; table values in dB, to 0.1 dB.
+        let table = [-39.4, -26.2, -16.1, -8.6, -3.2, 0.0, 1.2, 1.0, -1.1];
+        for (n, want) in (-5..=3).zip(table) {
+            let f = 1000.0 * 10f64.powf(0.3 * n as f64);
+            assert!(
+                (a_weighting_db(f) - want).abs() < 0.1,
+                "{f} Hz: {}",
+                a_weighting_db(f)
+            );
+        }
+        assert_eq!(a_weighting_db(0.0), -80.0);
+    }
+
+    #[test]
+    fn a_full_scale_1k_sine_reads_the_same_at_every_rate() {
+        let want = full_scale_sine_db() as f64 + a_weighting_db(1000.0);
+        for sr in [22_050.0, 44_100.0, 48_000.0, 96_000.0, 192_000.0] {
+            let mut meter = LoudnessMeter::new(sr as f32);
+            let x = sine(1000.0, 1.0, sr, meter.window_len());
+            let db = meter.measure(&x) as f64;
+            assert!((db - want).abs() < 0.15, "{sr}: {db} vs {want}");
+            let quiet = sine(1000.0, 0.01, sr, meter.window_len());
+            assert!((meter.measure(&quiet) as f64 - (want - 40.0)).abs() < 0.15);
+        }
+    }
+
+    #[test]
+    fn silence_and_dc_read_the_floor() {
+        let mut meter = LoudnessMeter::new(48_000.0);
+        assert_eq!(meter.measure(&vec![0.0; meter.window_len()]), FLOOR_DB);
+        // DC: A-weighting is -80 dB at 0 Hz; what the Hann window leaks into the 31 Hz bin is
+        // A-weighted by -39.5 dB. So DC reads far below a 1 kHz sine of the same amplitude.
+        let dc = meter.measure(&vec![0.5; meter.window_len()]);
+        let tone = meter.measure(&sine(1000.0, 0.5, 48_000.0, meter.window_len()));
+        assert!(dc < tone - 40.0, "DC {dc} dB vs sine {tone} dB");
+    }
+}

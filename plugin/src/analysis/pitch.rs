@@ -1,0 +1,328 @@
+//! Streaming f0 estimation, one estimate per call on the most recent samples: YIN's
+//! cumulative-mean-normalised difference (CMNDF), computed through an FFT cross-correlation.
+//!
+//! The window must span two periods of the lowest f0 (50 ms at 40 Hz), which would make every
+//! estimate describe the signal's last 25 ms on average. So the period found on the long window
+//! is then refined on only the latest two periods of the signal itself: a 440 Hz note's
+//! estimate describes its last 4.5 ms. A causal octave guard keeps the previous octave while
+//! its period still fits, so a note does not flip octaves at onsets and ends.
+
+use realfft::num_complex::Complex;
+use realfft::{ComplexToReal, RealFftPlanner, RealToComplex};
+use std::sync::Arc;
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PitchConfig {
+    pub min_hz: f32,
+    pub max_hz: f32,
+    /// CMNDF value under which a dip counts as the period (YIN's absolute threshold).
+    pub threshold: f32,
+}
+
+impl Default for PitchConfig {
+    fn default() -> Self {
+        Self {
+            min_hz: 60.0,
+            max_hz: 2000.0,
+            threshold: 0.15,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PitchEstimate {
+    /// The best period's frequency, also when unvoiced (then only a hint).
+    pub f0_hz: f32,
+    /// 1 - CMNDF at the chosen period: near 1 for a clean periodic signal, low for noise.
+    pub confidence: f32,
+}
+
+pub struct PitchTracker {
+    sample_rate: f32,
+    config: PitchConfig,
+    tau_min: usize,
+    tau_max: usize,
+    /// Integration length W; the window is W + tau_max samples.
+    integration: usize,
+    fft_len: usize,
+    forward: Arc<dyn RealToComplex<f32>>,
+    inverse: Arc<dyn ComplexToReal<f32>>,
+    whole: Vec<f32>,
+    head: Vec<f32>,
+    whole_spec: Vec<Complex<f32>>,
+    head_spec: Vec<Complex<f32>>,
+    corr: Vec<f32>,
+    scratch: Vec<Complex<f32>>,
+    energy: Vec<f64>,
+    cmndf: Vec<f32>,
+    previous: Option<f32>,
+}
+
+impl PitchTracker {
+    pub fn new(sample_rate: f32, config: PitchConfig) -> Self {
+        let min_hz = config.min_hz.clamp(20.0, sample_rate / 8.0);
+        let max_hz = config.max_hz.clamp(min_hz * 1.5, sample_rate / 4.0);
+        let config = PitchConfig {
+            min_hz,
+            max_hz,
+            ..config
+        };
+        let tau_min = ((sample_rate / max_hz).floor() as usize).max(2);
+        let tau_max = (sample_rate / min_hz).ceil() as usize + 1;
+        let integration = tau_max;
+        let fft_len = (integration + tau_max).next_power_of_two();
+        let mut planner = RealFftPlanner::<f32>::new();
+        let forward = planner.plan_fft_forward(fft_len);
+        let inverse = planner.plan_fft_inverse(fft_len);
+        let scratch_len = forward.get_scratch_len().max(inverse.get_scratch_len());
+        Self {
+            sample_rate,
+            config,
+            tau_min,
+            tau_max,
+            integration,
+            fft_len,
+            whole: vec![0.0; fft_len],
+            head: vec![0.0; fft_len],
+            whole_spec: forward.make_output_vec(),
+            head_spec: forward.make_output_vec(),
+            corr: vec![0.0; fft_len],
+            scratch: vec![Complex::default(); scratch_len],
+            energy: vec![0.0; integration + tau_max + 1],
+            cmndf: vec![1.0; tau_max + 2],
+            forward,
+            inverse,
+            previous: None,
+        }
+    }
+
+    pub fn config(&self) -> PitchConfig {
+        self.config
+    }
+
+    /// Samples the tracker reads.
+    pub fn window_len(&self) -> usize {
+        self.integration + self.tau_max
+    }
+
+    /// Forgets the octave history (a new note after silence may be in any octave).
+    pub fn forget(&mut self) {
+        self.previous = None;
+    }
+
+    /// Estimates f0 from the last `window_len()` samples of `recent`.
+    pub fn estimate(&mut self, recent: &[f32]) -> PitchEstimate {
+        let len = self.window_len();
+        let x = &recent[recent.len() - len..];
+        self.difference(x);
+        let tau = self.choose_period();
+        let confidence = (1.0 - self.cmndf[tau]).clamp(0.0, 1.0);
+        let period = self.refine(x, tau);
+        let f0 = self.sample_rate / period;
+        if confidence >= 1.0 - 2.0 * self.config.threshold {
+            self.previous = Some(f0);
+        }
+        PitchEstimate {
+            f0_hz: f0,
+            confidence,
+        }
+    }
+
+    /// CMNDF of the window into `self.cmndf[0..=tau_max]`.
+    fn difference(&mut self, x: &[f32]) {
+        let (w, n) = (self.integration, x.len());
+        self.whole.fill(0.0);
+        self.whole[..n].copy_from_slice(x);
+        self.head.fill(0.0);
+        self.head[..w].copy_from_slice(&x[..w]);
+        let _ = self.forward.process_with_scratch(
+            &mut self.whole,
+            &mut self.whole_spec,
+            &mut self.scratch,
+        );
+        let _ = self.forward.process_with_scratch(
+            &mut self.head,
+            &mut self.head_spec,
+            &mut self.scratch,
+        );
+        for (a, b) in self.whole_spec.iter_mut().zip(&self.head_spec) {
+            *a *= b.conj();
+        }
+        let _ = self.inverse.process_with_scratch(
+            &mut self.whole_spec,
+            &mut self.corr,
+            &mut self.scratch,
+        );
+        // energy[i] = sum of x^2 over 0..i, so the energy of x[tau..tau + w] is a difference.
+        self.energy[0] = 0.0;
+        for (i, v) in x.iter().enumerate() {
+            self.energy[i + 1] = self.energy[i] + (*v as f64) * (*v as f64);
+        }
+        let scale = 1.0 / self.fft_len as f64;
+        let e0 = self.energy[w];
+        let mut running = 0.0f64;
+        self.cmndf[0] = 1.0;
+        for tau in 1..=self.tau_max {
+            let et = self.energy[tau + w] - self.energy[tau];
+            let d = (e0 + et - 2.0 * self.corr[tau] as f64 * scale).max(0.0);
+            running += d;
+            self.cmndf[tau] = if running > 1e-12 {
+                (d * tau as f64 / running) as f32
+            } else {
+                1.0
+            };
+        }
+    }
+
+    /// YIN: the first dip under the threshold (at its local minimum), else the global minimum;
+    /// then the octave guard.
+    fn choose_period(&self) -> usize {
+        let (lo, hi) = (self.tau_min, self.tau_max - 1);
+        let c = &self.cmndf;
+        let mut chosen = None;
+        let mut tau = lo;
+        while tau <= hi {
+            if c[tau] < self.config.threshold {
+                while tau < hi && c[tau + 1] < c[tau] {
+                    tau += 1;
+                }
+                chosen = Some(tau);
+                break;
+            }
+            tau += 1;
+        }
+        let tau = chosen.unwrap_or_else(|| {
+            (lo..=hi)
+                .min_by(|&a, &b| c[a].total_cmp(&c[b]))
+                .unwrap_or(lo)
+        });
+        // Octave guard: if the previous note's period (or its octave neighbour that it would
+        // otherwise jump to) still dips nearly as deep, stay in the previous octave.
+        if let Some(prev) = self.previous {
+            let prev_tau = self.sample_rate / prev;
+            let ratio = tau as f32 / prev_tau;
+            let octave_jump = (ratio - 2.0).abs() < 0.1 || (ratio - 0.5).abs() < 0.03;
+            if octave_jump {
+                let near = self.local_min_near(prev_tau);
+                if c[near] < (c[tau] + 0.1).max(self.config.threshold * 1.5) {
+                    return near;
+                }
+            }
+        }
+        tau
+    }
+
+    fn local_min_near(&self, tau: f32) -> usize {
+        let centre = (tau.round() as usize).clamp(self.tau_min, self.tau_max - 1);
+        let span = (centre / 20).max(2);
+        let (lo, hi) = (
+            centre.saturating_sub(span).max(self.tau_min),
+            (centre + span).min(self.tau_max - 1),
+        );
+        (lo..=hi)
+            .min_by(|&a, &b| self.cmndf[a].total_cmp(&self.cmndf[b]))
+            .unwrap_or(centre)
+    }
+
+    /// The period, to a fraction of a sample, measured on the latest two periods only (the
+    /// plain difference function, evaluated directly near `tau`).
+    fn refine(&self, x: &[f32], tau: usize) -> f32 {
+        let w = (2 * tau).clamp(16, self.integration);
+        let n = x.len();
+        let d = |t: usize| -> f64 {
+            let start = n - w - t;
+            let (a, b) = (&x[start..start + w], &x[start + t..start + t + w]);
+            a.iter().zip(b).map(|(p, q)| ((p - q) as f64).powi(2)).sum()
+        };
+        // The dip's exact position may move a little on the short window: settle it there.
+        let mut best = tau.clamp(self.tau_min + 1, self.tau_max - 2);
+        let (mut d_best, mut steps) = (d(best), 0);
+        while steps < 8 {
+            let (left, right) = (d(best - 1), d(best + 1));
+            if left < d_best && best - 1 > self.tau_min {
+                best -= 1;
+                d_best = left;
+            } else if right < d_best && best + 1 < self.tau_max - 1 {
+                best += 1;
+                d_best = right;
+            } else {
+                let denom = left - 2.0 * d_best + right;
+                let shift = if denom > 1e-20 {
+                    (0.5 * (left - right) / denom).clamp(-0.5, 0.5)
+                } else {
+                    0.0
+                };
+                return (best as f64 + shift) as f32;
+            }
+            steps += 1;
+        }
+        best as f32
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tone(hz: impl Fn(f64) -> f64, harmonics: &[f64], sr: f64, n: usize) -> Vec<f32> {
+        let mut phase = 0.0;
+        (0..n)
+            .map(|i| {
+                phase += hz(i as f64 / sr) / sr;
+                harmonics
+                    .iter()
+                    .enumerate()
+                    .map(|(k, a)| a * (std::f64::consts::TAU * (k + 1) as f64 * phase).sin())
+                    .sum::<f64>() as f32
+            })
+            .collect()
+    }
+
+    fn cents(f: f32, reference: f64) -> f64 {
+        1200.0 * (f as f64 / reference).log2()
+    }
+
+    #[test]
+    fn steady_tones_within_a_few_cents_across_the_range() {
+        for sr in [44_100.0, 48_000.0, 96_000.0] {
+            let mut tracker = PitchTracker::new(sr as f32, PitchConfig::default());
+            for hz in [65.0, 110.0, 220.0, 440.0, 880.0, 1760.0] {
+                let saw: Vec<f64> = (1..=12).map(|k| 1.0 / k as f64).collect();
+                let x = tone(|_| hz, &saw, sr, tracker.window_len() + 100);
+                let e = tracker.estimate(&x);
+                assert!(cents(e.f0_hz, hz).abs() < 3.0, "{sr} {hz}: {} Hz", e.f0_hz);
+                assert!(e.confidence > 0.9, "{sr} {hz}: confidence {}", e.confidence);
+                tracker.forget();
+            }
+        }
+    }
+
+    #[test]
+    fn missing_fundamental_is_found() {
+        let mut tracker = PitchTracker::new(48_000.0, PitchConfig::default());
+        let x = tone(
+            |_| 200.0,
+            &[0.0, 1.0, 0.8, 0.6],
+            48_000.0,
+            tracker.window_len(),
+        );
+        let e = tracker.estimate(&x);
+        assert!(cents(e.f0_hz, 200.0).abs() < 3.0, "{}", e.f0_hz);
+    }
+
+    #[test]
+    fn noise_and_silence_are_not_confident() {
+        let mut tracker = PitchTracker::new(48_000.0, PitchConfig::default());
+        let mut state = 1u64;
+        let noise: Vec<f32> = (0..tracker.window_len())
+            .map(|_| {
+                state = state.wrapping_mul(6364136223846793005).wrapping_add(1);
+                ((state >> 40) as f32 / (1u64 << 24) as f32) - 0.5
+            })
+            .collect();
+        assert!(tracker.estimate(&noise).confidence < 0.5);
+        let silence = vec![0.0; tracker.window_len()];
+        let e = tracker.estimate(&silence);
+        assert!(e.confidence < 0.5 && e.f0_hz.is_finite());
+    }
+}
