@@ -14,9 +14,42 @@ pub struct Features {
     pub loudness_db: f32,
 }
 
-/// The analysers and the input history they read.
+/// Removes DC before pitch tracking: a first-order high-pass at 10 Hz. A causal filter (not
+/// the window's mean) keeps silence silent; a mean subtracted from a window that is mostly
+/// silence would make the silence a constant, which YIN reads as perfectly periodic.
+#[derive(Debug, Clone)]
+struct DcBlocker {
+    coefficient: f32,
+    previous_in: f32,
+    previous_out: f32,
+}
+
+impl DcBlocker {
+    fn new(sample_rate: f32) -> Self {
+        let coefficient = (-std::f32::consts::TAU * 10.0 / sample_rate).exp();
+        Self {
+            coefficient,
+            previous_in: 0.0,
+            previous_out: 0.0,
+        }
+    }
+
+    fn next(&mut self, x: f32) -> f32 {
+        let y = x - self.previous_in + self.coefficient * self.previous_out;
+        self.previous_in = x;
+        self.previous_out = if y.is_finite() { y } else { 0.0 };
+        self.previous_out
+    }
+}
+
+/// The analysers and the input histories they read: raw for loudness (DDSP's definition;
+/// A-weighting removes DC there), DC-blocked for pitch.
 pub struct Analyzer {
     history: History,
+    blocked: History,
+    dc: DcBlocker,
+    sample_rate: f32,
+    scratch: Vec<f32>,
     loudness: LoudnessMeter,
     pitch: PitchTracker,
 }
@@ -25,9 +58,12 @@ impl Analyzer {
     pub fn new(sample_rate: f32, pitch: PitchConfig) -> Self {
         let loudness = LoudnessMeter::new(sample_rate);
         let pitch = PitchTracker::new(sample_rate, pitch);
-        let window = loudness.window_len().max(pitch.window_len());
         Self {
-            history: History::new(window),
+            history: History::new(loudness.window_len()),
+            blocked: History::new(pitch.window_len()),
+            dc: DcBlocker::new(sample_rate),
+            sample_rate,
+            scratch: vec![0.0; 256],
             loudness,
             pitch,
         }
@@ -36,13 +72,23 @@ impl Analyzer {
     /// Feeds input samples (mono); non-finite ones count as silence.
     pub fn push(&mut self, samples: &[f32]) {
         self.history.push(samples);
+        for chunk in samples.chunks(self.scratch.len()) {
+            let blocked = &mut self.scratch[..chunk.len()];
+            for (b, &x) in blocked.iter_mut().zip(chunk) {
+                *b = self.dc.next(if x.is_finite() { x } else { 0.0 });
+            }
+            self.blocked.push(blocked);
+        }
     }
 
     /// Features of the signal up to now.
     pub fn analyze(&mut self) -> Features {
-        let recent = self.history.latest(self.history.window());
-        let loudness_db = self.loudness.measure(recent);
-        let pitch = self.pitch.estimate(recent);
+        let loudness_db = self
+            .loudness
+            .measure(self.history.latest(self.history.window()));
+        let pitch = self
+            .pitch
+            .estimate(self.blocked.latest(self.blocked.window()));
         Features {
             f0_hz: pitch.f0_hz,
             confidence: pitch.confidence,
@@ -56,6 +102,8 @@ impl Analyzer {
 
     pub fn reset(&mut self) {
         self.history.clear();
+        self.blocked.clear();
+        self.dc = DcBlocker::new(self.sample_rate);
         self.pitch.forget();
     }
 }

@@ -47,6 +47,7 @@ pub struct PitchTracker {
     fft_len: usize,
     forward: Arc<dyn RealToComplex<f32>>,
     inverse: Arc<dyn ComplexToReal<f32>>,
+    centred: Vec<f32>,
     whole: Vec<f32>,
     head: Vec<f32>,
     whole_spec: Vec<Complex<f32>>,
@@ -82,6 +83,7 @@ impl PitchTracker {
             tau_max,
             integration,
             fft_len,
+            centred: vec![0.0; integration + tau_max],
             whole: vec![0.0; fft_len],
             head: vec![0.0; fft_len],
             whole_spec: forward.make_output_vec(),
@@ -117,7 +119,7 @@ impl PitchTracker {
         self.difference(x);
         let tau = self.choose_period();
         let confidence = (1.0 - self.cmndf[tau]).clamp(0.0, 1.0);
-        let period = self.refine(x, tau);
+        let period = self.refine(&self.centred, tau);
         let f0 = self.sample_rate / period;
         if confidence >= 1.0 - 2.0 * self.config.threshold {
             self.previous = Some(f0);
@@ -128,13 +130,23 @@ impl PitchTracker {
         }
     }
 
-    /// CMNDF of the window into `self.cmndf[0..=tau_max]`.
+    /// CMNDF of the window into `self.cmndf[0..=tau_max]`. The window stays in `self.centred`
+    /// for the refinement (the FFTs use their inputs as scratch). The caller removes DC first:
+    /// an offset correlates perfectly at every lag.
     fn difference(&mut self, x: &[f32]) {
         let (w, n) = (self.integration, x.len());
+        self.centred.copy_from_slice(x);
+        // energy[i] = sum of x^2 over 0..i, so the energy of x[tau..tau + w] is a difference.
+        self.energy[0] = 0.0;
+        for (i, v) in self.centred.iter().enumerate() {
+            self.energy[i + 1] = self.energy[i] + (*v as f64) * (*v as f64);
+        }
+        // Below -100 dBFS nothing is periodic enough to matter: report no dip anywhere.
+        let quiet = self.energy[n] < 1e-10 * n as f64;
         self.whole.fill(0.0);
-        self.whole[..n].copy_from_slice(x);
+        self.whole[..n].copy_from_slice(&self.centred);
         self.head.fill(0.0);
-        self.head[..w].copy_from_slice(&x[..w]);
+        self.head[..w].copy_from_slice(&self.centred[..w]);
         let _ = self.forward.process_with_scratch(
             &mut self.whole,
             &mut self.whole_spec,
@@ -153,11 +165,6 @@ impl PitchTracker {
             &mut self.corr,
             &mut self.scratch,
         );
-        // energy[i] = sum of x^2 over 0..i, so the energy of x[tau..tau + w] is a difference.
-        self.energy[0] = 0.0;
-        for (i, v) in x.iter().enumerate() {
-            self.energy[i + 1] = self.energy[i] + (*v as f64) * (*v as f64);
-        }
         let scale = 1.0 / self.fft_len as f64;
         let e0 = self.energy[w];
         let mut running = 0.0f64;
@@ -166,7 +173,7 @@ impl PitchTracker {
             let et = self.energy[tau + w] - self.energy[tau];
             let d = (e0 + et - 2.0 * self.corr[tau] as f64 * scale).max(0.0);
             running += d;
-            self.cmndf[tau] = if running > 1e-12 {
+            self.cmndf[tau] = if running > 1e-12 && !quiet {
                 (d * tau as f64 / running) as f32
             } else {
                 1.0
@@ -196,20 +203,43 @@ impl PitchTracker {
                 .min_by(|&a, &b| c[a].total_cmp(&c[b]))
                 .unwrap_or(lo)
         });
-        // Octave guard: if the previous note's period (or its octave neighbour that it would
-        // otherwise jump to) still dips nearly as deep, stay in the previous octave.
+        // Octave guard. Every multiple of the period dips as deep as the period, so YIN's rule
+        // (the smallest period that dips) is kept: a jump an octave down is undone when the
+        // previous, shorter period still dips nearly as deep; a jump an octave up is undone only
+        // when the previous period dips clearly deeper (a fading fundamental at a note's end).
         if let Some(prev) = self.previous {
             let prev_tau = self.sample_rate / prev;
             let ratio = tau as f32 / prev_tau;
-            let octave_jump = (ratio - 2.0).abs() < 0.1 || (ratio - 0.5).abs() < 0.03;
-            if octave_jump {
+            if (ratio - 2.0).abs() < 0.1 {
                 let near = self.local_min_near(prev_tau);
                 if c[near] < (c[tau] + 0.1).max(self.config.threshold * 1.5) {
+                    return near;
+                }
+            } else if (ratio - 0.5).abs() < 0.03 {
+                let near = self.local_min_near(prev_tau);
+                if c[near] + 0.05 < c[tau] {
                     return near;
                 }
             }
         }
         tau
+    }
+
+    /// The long window's period, to a fraction of a sample: a parabola through the CMNDF.
+    fn coarse_period(&self, tau: usize) -> f32 {
+        let t = tau.clamp(1, self.tau_max - 1);
+        let (a, b, c) = (
+            self.cmndf[t - 1] as f64,
+            self.cmndf[t] as f64,
+            self.cmndf[t + 1] as f64,
+        );
+        let denom = a - 2.0 * b + c;
+        let shift = if denom > 1e-12 {
+            (0.5 * (a - c) / denom).clamp(-0.5, 0.5)
+        } else {
+            0.0
+        };
+        (t as f64 + shift) as f32
     }
 
     fn local_min_near(&self, tau: f32) -> usize {
@@ -229,6 +259,13 @@ impl PitchTracker {
     fn refine(&self, x: &[f32], tau: usize) -> f32 {
         let w = (2 * tau).clamp(16, self.integration);
         let n = x.len();
+        // When the latest periods hold little of the window's energy (the note has just
+        // ended, or is only starting), they cannot refine anything: use the long window.
+        let recent_power = (self.energy[n] - self.energy[n - w - tau]) / (w + tau) as f64;
+        let window_power = self.energy[n] / n as f64;
+        if recent_power < 0.25 * window_power {
+            return self.coarse_period(tau);
+        }
         let d = |t: usize| -> f64 {
             let start = n - w - t;
             let (a, b) = (&x[start..start + w], &x[start + t..start + t + w]);

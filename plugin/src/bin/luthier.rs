@@ -1,0 +1,180 @@
+//! `luthier`, the command-line tool: the plugin's own analysis (and later its rendering) on
+//! files, for musicians and for the training pipeline.
+//!
+//!   luthier features IN.wav --out OUT.csv    per-frame time, f0, confidence, loudness
+
+use anyhow::{bail, Context, Result};
+use clap::{Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+use luthier::analysis::features::extract;
+use luthier::analysis::pitch::PitchConfig;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+/// Rates the analysis is built and tested for.
+const RATES: std::ops::RangeInclusive<u32> = 16_000..=192_000;
+
+#[derive(Parser)]
+#[command(
+    name = "luthier",
+    version,
+    about = "Luthier's neural synthesizer on the command line"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Write the features the plugin hears in a WAV file: one row per control frame with
+    /// time_s, f0_hz, confidence (0..1) and loudness_db (A-weighted, -80..).
+    Features {
+        /// A WAV file: mono or multi-channel (mixed down), 16/24/32-bit PCM or 32-bit float.
+        input: PathBuf,
+        /// Where to write the CSV.
+        #[arg(short, long)]
+        out: PathBuf,
+        /// Control frames per second (the model's frame rate).
+        #[arg(long, default_value_t = 250)]
+        frame_rate: u32,
+        /// Lowest f0 to look for, in Hz.
+        #[arg(long, default_value_t = PitchConfig::default().min_hz)]
+        min_f0: f32,
+        /// Highest f0 to look for, in Hz.
+        #[arg(long, default_value_t = PitchConfig::default().max_hz)]
+        max_f0: f32,
+    },
+}
+
+fn main() {
+    if let Err(err) = run(Cli::parse()) {
+        eprintln!("error: {err:#}");
+        std::process::exit(1);
+    }
+}
+
+fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Features {
+            input,
+            out,
+            frame_rate,
+            min_f0,
+            max_f0,
+        } => {
+            if !(1..=1000).contains(&frame_rate) {
+                bail!(
+                    "--frame-rate must be between 1 and 1000 frames per second, not {frame_rate}"
+                );
+            }
+            if !(min_f0 >= 20.0 && max_f0 <= 5000.0 && min_f0 * 1.5 <= max_f0) {
+                bail!("need 20 <= --min-f0 and --max-f0 <= 5000 Hz, with --max-f0 at least 1.5 x --min-f0");
+            }
+            let (samples, sample_rate) = read_mono(&input)?;
+            let pitch = PitchConfig {
+                min_hz: min_f0,
+                max_hz: max_f0,
+                ..PitchConfig::default()
+            };
+            let bar = progress(samples.len() as u64);
+            let features = extract(&samples, sample_rate, frame_rate, pitch, |done| {
+                bar.set_position(done as u64)
+            });
+            bar.finish_and_clear();
+            write_csv(&out, &features, frame_rate)?;
+            eprintln!(
+                "{} frames from {} ({:.1} s at {sample_rate} Hz) -> {}",
+                features.len(),
+                input.display(),
+                samples.len() as f64 / sample_rate as f64,
+                out.display()
+            );
+            Ok(())
+        }
+    }
+}
+
+/// A progress bar on stderr for files longer than about ten seconds (none when piped).
+fn progress(total: u64) -> ProgressBar {
+    if total < 500_000 {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(total);
+    bar.set_style(
+        ProgressStyle::with_template("{bar:40} {percent:>3}% {elapsed_precise} eta {eta}")
+            .expect("valid template"),
+    );
+    bar
+}
+
+/// The file's samples, mixed to mono, and its rate.
+fn read_mono(path: &Path) -> Result<(Vec<f32>, u32)> {
+    let reader = hound::WavReader::open(path).map_err(|err| match err {
+        hound::Error::IoError(e) => anyhow::anyhow!("cannot read {}: {e}", path.display()),
+        other => anyhow::anyhow!(
+            "{} is not a WAV file luthier can read ({other})",
+            path.display()
+        ),
+    })?;
+    let spec = reader.spec();
+    if !RATES.contains(&spec.sample_rate) {
+        bail!(
+            "{} is at {} Hz; luthier analyses {}..{} Hz audio (resample it first)",
+            path.display(),
+            spec.sample_rate,
+            RATES.start(),
+            RATES.end()
+        );
+    }
+    let channels = spec.channels.max(1) as usize;
+    let samples: Result<Vec<f32>, hound::Error> = match (spec.sample_format, spec.bits_per_sample) {
+        (hound::SampleFormat::Float, 32) => reader.into_samples::<f32>().collect(),
+        (hound::SampleFormat::Int, bits @ (16 | 24 | 32)) => {
+            let scale = 1.0 / (1u64 << (bits - 1)) as f32;
+            reader
+                .into_samples::<i32>()
+                .map(|s| s.map(|v| v as f32 * scale))
+                .collect()
+        }
+        (format, bits) => bail!(
+            "{}: {bits}-bit {format:?} WAV is not supported (use 16/24/32-bit PCM or 32-bit float)",
+            path.display()
+        ),
+    };
+    let interleaved = samples.with_context(|| {
+        format!(
+            "reading the samples of {} (is it truncated?)",
+            path.display()
+        )
+    })?;
+    let mono = interleaved
+        .chunks(channels)
+        .map(|frame| frame.iter().sum::<f32>() / channels as f32)
+        .collect();
+    Ok((mono, spec.sample_rate))
+}
+
+fn write_csv(
+    path: &Path,
+    features: &[luthier::analysis::features::Features],
+    frame_rate: u32,
+) -> Result<()> {
+    let file =
+        std::fs::File::create(path).with_context(|| format!("cannot write {}", path.display()))?;
+    let mut w = BufWriter::new(file);
+    writeln!(w, "time_s,f0_hz,confidence,loudness_db")?;
+    for (j, f) in features.iter().enumerate() {
+        writeln!(
+            w,
+            "{:.6},{:.4},{:.4},{:.3}",
+            j as f64 / frame_rate as f64,
+            f.f0_hz,
+            f.confidence,
+            f.loudness_db
+        )?;
+    }
+    w.flush()
+        .with_context(|| format!("writing {}", path.display()))?;
+    Ok(())
+}

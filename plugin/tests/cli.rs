@@ -1,0 +1,154 @@
+//! `luthier features` as a user runs it: the real binary on WAV files written here.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("cli");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(name)
+}
+
+fn luthier(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_luthier"))
+        .args(args)
+        .output()
+        .expect("run luthier")
+}
+
+fn write_wav(
+    path: &Path,
+    rate: u32,
+    channels: u16,
+    bits: u16,
+    signal: impl Fn(usize, u16) -> f32,
+    len: usize,
+) {
+    let spec = hound::WavSpec {
+        channels,
+        sample_rate: rate,
+        bits_per_sample: bits,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut w = hound::WavWriter::create(path, spec).unwrap();
+    let full = (1i64 << (bits - 1)) as f32 - 1.0;
+    for i in 0..len {
+        for c in 0..channels {
+            w.write_sample((signal(i, c) * full) as i32).unwrap();
+        }
+    }
+    w.finalize().unwrap();
+}
+
+fn rows(csv: &Path) -> Vec<Vec<f64>> {
+    let text = std::fs::read_to_string(csv).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some("time_s,f0_hz,confidence,loudness_db"));
+    lines
+        .map(|l| l.split(',').map(|v| v.parse().unwrap()).collect())
+        .collect()
+}
+
+#[test]
+fn features_of_a_stereo_file_track_its_pitch_and_level() {
+    let (rate, len) = (48_000u32, 96_000usize);
+    let wav = scratch("saw_220.wav");
+    // A 220 Hz sawtooth-like tone on the left, silence on the right (mixed down: -6 dB).
+    let saw = |i: usize| {
+        (1..=10)
+            .map(|k| {
+                (std::f32::consts::TAU * 220.0 * k as f32 * i as f32 / rate as f32).sin() / k as f32
+            })
+            .sum::<f32>()
+            * 0.3
+    };
+    write_wav(
+        &wav,
+        rate,
+        2,
+        16,
+        |i, c| if c == 0 { saw(i) } else { 0.0 },
+        len,
+    );
+    let csv = scratch("saw_220.csv");
+    let out = luthier(&[
+        "features",
+        wav.to_str().unwrap(),
+        "--out",
+        csv.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows = rows(&csv);
+    // Frames at 0, 4, ..., 2000 ms: one per 4 ms, plus the frame at the end.
+    assert_eq!(rows.len(), 501);
+    assert!((rows[100][0] - 0.4).abs() < 1e-9);
+    let steady = &rows[50..];
+    for r in steady {
+        let cents = 1200.0 * (r[1] / 220.0).log2();
+        assert!(cents.abs() < 5.0 && r[2] > 0.9, "{r:?}");
+    }
+    let (lo, hi) = steady.iter().fold((f64::MAX, f64::MIN), |(lo, hi), r| {
+        (lo.min(r[3]), hi.max(r[3]))
+    });
+    assert!(
+        hi - lo < 1.0,
+        "loudness of a steady tone wanders {lo}..{hi} dB"
+    );
+    assert_eq!(rows[0][3], -80.0, "frame 0 has heard nothing yet");
+}
+
+#[test]
+fn clear_errors_for_files_it_cannot_use() {
+    let csv = scratch("never.csv");
+    let run = |path: &Path| {
+        let out = luthier(&[
+            "features",
+            path.to_str().unwrap(),
+            "--out",
+            csv.to_str().unwrap(),
+        ]);
+        assert_eq!(out.status.code(), Some(1), "{path:?} did not fail cleanly");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    assert!(run(&scratch("missing.wav")).contains("cannot read"));
+
+    let text = scratch("text.wav");
+    std::fs::write(&text, "not audio").unwrap();
+    assert!(run(&text).contains("is not a WAV file"));
+
+    let low = scratch("low_rate.wav");
+    write_wav(&low, 8000, 1, 16, |_, _| 0.0, 800);
+    assert!(run(&low).contains("8000 Hz"));
+
+    let bits8 = scratch("8bit.wav");
+    write_wav(&bits8, 48_000, 1, 8, |_, _| 0.0, 800);
+    assert!(run(&bits8).contains("not supported"));
+
+    let truncated = scratch("truncated.wav");
+    write_wav(
+        &truncated,
+        48_000,
+        1,
+        16,
+        |i, _| (i as f32 * 0.01).sin(),
+        48_000,
+    );
+    let bytes = std::fs::read(&truncated).unwrap();
+    std::fs::write(&truncated, &bytes[..bytes.len() / 2]).unwrap();
+    assert!(run(&truncated).contains("truncated"));
+
+    let good = scratch("good.wav");
+    write_wav(&good, 48_000, 1, 16, |_, _| 0.0, 4800);
+    let out = luthier(&[
+        "features",
+        good.to_str().unwrap(),
+        "--out",
+        "/nonexistent-dir/x.csv",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot write"));
+}
