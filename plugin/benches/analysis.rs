@@ -19,7 +19,10 @@ fn phrase() -> Vec<f32> {
         .map(|i| {
             let t = i as f64 / SR as f64;
             phase += 196.0 * (1.0 + 0.01 * (std::f64::consts::TAU * 5.0 * t).sin()) / SR as f64;
-            (1..=10).map(|k| (std::f64::consts::TAU * k as f64 * phase).sin() / k as f64).sum::<f64>() as f32 * 0.3
+            (1..=10)
+                .map(|k| (std::f64::consts::TAU * k as f64 * phase).sin() / k as f64)
+                .sum::<f64>() as f32
+                * 0.3
         })
         .collect()
 }
@@ -50,7 +53,11 @@ fn direct_yin(x: &[f32], window: usize, tau_max: usize) -> f32 {
         for tau in 1..=tau_max {
             let d: f32 = (0..w).map(|j| (frame[j] - frame[j + tau]).powi(2)).sum();
             running += d;
-            cmndf[tau] = if running > 0.0 { d * tau as f32 / running } else { 1.0 };
+            cmndf[tau] = if running > 0.0 {
+                d * tau as f32 / running
+            } else {
+                1.0
+            };
         }
         acc += cmndf.iter().cloned().fold(f32::MAX, f32::min);
     }
@@ -60,21 +67,34 @@ fn direct_yin(x: &[f32], window: usize, tau_max: usize) -> f32 {
 fn benches(c: &mut Criterion) {
     let x = phrase();
     let mut group = c.benchmark_group("analysis_1s_48k");
-    group.sample_size(10).measurement_time(Duration::from_secs(4)).warm_up_time(Duration::from_secs(1));
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(4))
+        .warm_up_time(Duration::from_secs(1));
     let mut analyzer = Analyzer::new(SR as f32, PitchConfig::default());
-    group.bench_function("features", |b| b.iter(|| analyse(&mut analyzer, black_box(&x))));
+    group.bench_function("features", |b| {
+        b.iter(|| analyse(&mut analyzer, black_box(&x)))
+    });
     let tracker = PitchTracker::new(SR as f32, PitchConfig::default());
     let (window, tau_max) = (tracker.window_len(), tracker.window_len() / 2);
-    group.bench_function("direct_yin_baseline", |b| b.iter(|| direct_yin(black_box(&x), window, tau_max)));
+    group.bench_function("direct_yin_baseline", |b| {
+        b.iter(|| direct_yin(black_box(&x), window, tau_max))
+    });
     group.finish();
 }
 
 fn estimate(name: &str) -> Option<f64> {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/criterion/analysis_1s_48k").join(name).join("new/estimates.json");
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../target/criterion/analysis_1s_48k")
+        .join(name)
+        .join("new/estimates.json");
     let text = std::fs::read_to_string(path).ok()?;
     let rest = &text[text.find("\"mean\"")?..];
     let at = rest.find("\"point_estimate\":")? + "\"point_estimate\":".len();
-    let value: String = rest[at..].chars().take_while(|c| c.is_ascii_digit() || *c == '.' || *c == 'e' || *c == '-').collect();
+    let value: String = rest[at..]
+        .chars()
+        .take_while(|c| c.is_ascii_digit() || *c == '.' || *c == 'e' || *c == '-')
+        .collect();
     value.parse::<f64>().ok().map(|ns| ns * 1e-9)
 }
 
@@ -85,9 +105,20 @@ fn main() {
     if std::env::args().any(|a| a == "--bench") {
         if let (Some(ours), Some(base)) = (estimate("features"), estimate("direct_yin_baseline")) {
             println!("\nf0 + loudness, one second of 48 kHz audio, 250 frames/s:");
-            println!("  ours:                  {:.3} ms = {:.2} % of one core", ours * 1e3, ours * 100.0);
-            println!("  direct YIN (pitch only): {:.3} ms = {:.2} % of one core", base * 1e3, base * 100.0);
-            println!("  ratio: ours is {:.1}x faster than the direct baseline", base / ours);
+            println!(
+                "  ours:                  {:.3} ms = {:.2} % of one core",
+                ours * 1e3,
+                ours * 100.0
+            );
+            println!(
+                "  direct YIN (pitch only): {:.3} ms = {:.2} % of one core",
+                base * 1e3,
+                base * 100.0
+            );
+            println!(
+                "  ratio: ours is {:.1}x faster than the direct baseline",
+                base / ours
+            );
         }
     }
 }

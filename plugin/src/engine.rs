@@ -11,7 +11,8 @@
 //! mixed to mono) is analysed at every frame boundary and one synth voice plays what it hears.
 //! Both: reverb (wet/dry) and output gain.
 //!
-//! Effect policy for unvoiced or silent input (confidence under 0.7, or loudness under -60 dB):
+//! Effect policy for unvoiced or silent input (confidence under 0.55 to start a note or under 0.4
+//! once sounding, or loudness under -60 dB):
 //! the pitch holds where it was (no jumps to a noise estimate), the amplitude fades by 4.4 dB
 //! per frame (60 dB in 55 ms) and then is exactly zero, and the octave memory is cleared. When
 //! the input is voiced again, a silent voice restarts at the new pitch with no glide from the
@@ -43,13 +44,18 @@ const PLACEHOLDER_NOISE: f32 = 0.003;
 /// Longest stretch rendered at once; longer host blocks are cut into pieces this long.
 const RENDER_CHUNK: usize = 1024;
 
-/// Effect: voicing confidence and loudness under which the input counts as unvoiced or silent.
-const VOICED_CONFIDENCE: f32 = 0.7;
+/// Effect: voicing starts at this confidence and holds down to the lower one (hysteresis: a note
+/// starts as soon as its pitch is fairly sure, about two periods in, and does not flutter in
+/// and out); under the loudness gate the input is silent.
+const VOICED_CONFIDENCE: f32 = 0.55;
+const HOLD_CONFIDENCE: f32 = 0.4;
 const GATE_DB: f32 = -60.0;
 /// Effect: the delay from an input onset to the output's -6 dB point, measured for a 440 Hz tone
-/// (`tests/clap_plugins.rs` holds the report to the measurement). Most of it is the analysis
-/// windows (33 ms pitch, 32 ms loudness) filling; lower notes take longer (34 ms at 110 Hz).
-const EFFECT_LATENCY_SECONDS: f32 = 0.021;
+/// (`tests/clap_plugins.rs` holds the report to the measurement). Lower notes need more signal
+/// before their pitch is sure and their loudness window (three periods) fills: measured with
+/// `cargo run --release -p luthier --example onset_latency`, 82 Hz 15.6 ms, 110 Hz 17.5 ms,
+/// 220 Hz 10.4 ms, 440 Hz 5.6 ms, 880 Hz 8.8 ms.
+const EFFECT_LATENCY_SECONDS: f32 = 0.006;
 
 /// Effect: amplitude factor per frame while unvoiced (-4.4 dB), and where it becomes zero.
 const UNVOICED_DECAY: f32 = 0.6;
@@ -175,6 +181,7 @@ pub struct Engine {
     /// Effect only: what the input sounds like, frame by frame.
     analyzer: Option<Analyzer>,
     last_features: Option<Features>,
+    effect_voiced: bool,
     stats: Stats,
 }
 
@@ -235,6 +242,7 @@ impl Engine {
             analyzer: (mode == Mode::Effect)
                 .then(|| Analyzer::new(sample_rate, PitchConfig::default())),
             last_features: None,
+            effect_voiced: false,
             stats: Stats::default(),
         }
         .with_effect_voice_silent()
@@ -442,10 +450,16 @@ impl Engine {
         if let Some(analyzer) = &mut self.analyzer {
             let features = analyzer.analyze();
             self.last_features = Some(features);
-            let voiced = features.confidence >= VOICED_CONFIDENCE && features.loudness_db > GATE_DB;
             let voice = &mut self.voices[0];
             let controls = &mut voice.controls;
             let was_silent = controls.amplitude == 0.0;
+            let needed = if self.effect_voiced {
+                HOLD_CONFIDENCE
+            } else {
+                VOICED_CONFIDENCE
+            };
+            let voiced = features.confidence >= needed && features.loudness_db > GATE_DB;
+            self.effect_voiced = voiced;
             if voiced {
                 controls.f0_hz = features.f0_hz;
                 controls.amplitude = db_to_gain(features.loudness_db - full_scale_sine_db());

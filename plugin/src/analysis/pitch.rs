@@ -130,12 +130,17 @@ impl PitchTracker {
         }
     }
 
-    /// CMNDF of the window into `self.cmndf[0..=tau_max]`. The window stays in `self.centred`
-    /// for the refinement (the FFTs use their inputs as scratch). The caller removes DC first:
-    /// an offset correlates perfectly at every lag.
+    /// CMNDF of the window into `self.cmndf[0..=tau_max]`, on the window reversed in time:
+    /// YIN's difference function does not change under reversal, and its integration part
+    /// then covers the newest samples, so at an onset the silence before it adds nothing and
+    /// a dip appears as soon as about two periods have arrived. The reversed window stays in
+    /// `self.centred` for the refinement (the FFTs use their inputs as scratch). The caller
+    /// removes DC first: an offset correlates perfectly at every lag.
     fn difference(&mut self, x: &[f32]) {
         let (w, n) = (self.integration, x.len());
-        self.centred.copy_from_slice(x);
+        for (c, v) in self.centred.iter_mut().zip(x.iter().rev()) {
+            *c = *v;
+        }
         // energy[i] = sum of x^2 over 0..i, so the energy of x[tau..tau + w] is a difference.
         self.energy[0] = 0.0;
         for (i, v) in self.centred.iter().enumerate() {
@@ -261,14 +266,14 @@ impl PitchTracker {
         let n = x.len();
         // When the latest periods hold little of the window's energy (the note has just
         // ended, or is only starting), they cannot refine anything: use the long window.
-        let recent_power = (self.energy[n] - self.energy[n - w - tau]) / (w + tau) as f64;
+        let recent_power = self.energy[w + tau] / (w + tau) as f64;
         let window_power = self.energy[n] / n as f64;
         if recent_power < 0.25 * window_power {
             return self.coarse_period(tau);
         }
+        // `x` is reversed: the newest samples come first.
         let d = |t: usize| -> f64 {
-            let start = n - w - t;
-            let (a, b) = (&x[start..start + w], &x[start + t..start + t + w]);
+            let (a, b) = (&x[..w], &x[t..t + w]);
             a.iter().zip(b).map(|(p, q)| ((p - q) as f64).powi(2)).sum()
         };
         // The dip's exact position may move a little on the short window: settle it there.

@@ -6,6 +6,10 @@ magenta/ddsp's compute_loudness (after its v2 fix), restated in seconds and Hz: 
 power), averaged over the bins up to 8 kHz, 10*log10, floored at -80 dB. At 16 kHz this is
 DDSP's own formula with n_fft 512 (checked below).
 
+Luthier's meter shortens the window to two periods of the note (12..32 ms, power scaled to
+match), so the comparison is on stationary signals: steady tones frame by frame, stationary
+noise by its mean level.
+
     .venv/bin/python plugin/tests/reference/loudness_reference.py
 writes plugin/tests/golden/loudness_<case>.{json,f32} (the signal as raw little-endian
 float32, and the expected loudness per frame).
@@ -62,27 +66,27 @@ def ddsp_at_16k(x):
     n, hop = 512, 64
     padded = np.concatenate([np.zeros(n), x])
     hann = 0.5 - 0.5 * np.cos(2 * np.pi * np.arange(n) / n)
-    weight = 10 ** (a_weighting_db(np.arange(257) * 16000 / n) / 10)
+    weight = 10 ** (a_weighting_db(np.arange(n // 2 + 1) * 16000 / n) / 10)
     frames = [padded[j * hop : j * hop + n] for j in range(len(x) // hop + 1)]
     return np.array([max(10 * np.log10(max(np.mean(np.abs(np.fft.rfft(f * hann)) ** 2 * weight), 1e-20)), -80.0) for f in frames])
 
 
+def saw(f0, sr, seconds, amp):
+    t = np.arange(int(seconds * sr)) / sr
+    return amp * sum(np.sin(2 * np.pi * k * f0 * t) / k for k in range(1, 16))
+
+
 def cases():
+    """(name, rate, signal, kind): steady tones at several pitches and rates, and stationary
+    noise (white, and a low-passed one)."""
     rng = np.random.default_rng(2026)
-    sr = 44100
-    t = np.arange(int(0.5 * sr)) / sr
-    phase = np.cumsum(100 * (40 ** (t / 0.5))) / sr
-    yield "chirp_44k1", sr, (0.6 * np.sin(2 * np.pi * phase) * np.minimum(1, t / 0.1)).astype(np.float32)
-    sr = 48000
-    t = np.arange(int(0.5 * sr)) / sr
-    bursts = rng.uniform(-1, 1, len(t)) * 0.3 * ((t % 0.1) < 0.05)
-    yield "noise_bursts_48k", sr, bursts.astype(np.float32)
-    sr = 96000
-    t = np.arange(int(0.5 * sr)) / sr
-    f0 = 220 * 2 ** (0.5 / 12 * np.sin(2 * np.pi * 5.5 * t))
-    ph = np.cumsum(f0) / sr
-    tone = sum(np.sin(2 * np.pi * k * ph) / k for k in range(1, 16)) * 0.25 * (0.5 + 0.5 * np.sin(2 * np.pi * 2 * t) ** 2)
-    yield "vibrato_96k", sr, tone.astype(np.float32)
+    yield "tone_82_44k1", 44100, saw(82.4, 44100, 0.5, 0.2), "tone"
+    yield "tone_220_48k", 48000, saw(220.0, 48000, 0.5, 0.1), "tone"
+    yield "tone_440_96k", 96000, saw(440.0, 96000, 0.5, 0.05), "tone"
+    yield "tone_1000_48k", 48000, 0.3 * np.sin(2 * np.pi * 1000 * np.arange(24000) / 48000), "tone"
+    yield "white_noise_48k", 48000, rng.uniform(-0.3, 0.3, 48000), "noise"
+    dark = np.convolve(rng.uniform(-1, 1, 44100), np.ones(8) / 8, mode="same") * 0.5
+    yield "dark_noise_44k1", 44100, dark, "noise"
 
 
 def main():
@@ -95,10 +99,13 @@ def main():
         s = np.sin(2 * np.pi * 1000 * np.arange(sr) / sr)
         assert abs(loudness(s, sr)[-1] - 10 * np.log10(24576 / 257)) < 0.1
     GOLDEN.mkdir(exist_ok=True)
-    for name, sr, signal in cases():
+    for old in GOLDEN.glob("loudness_*"):
+        old.unlink()
+    for name, sr, signal, kind in cases():
+        signal = signal.astype(np.float32)
         expected = loudness(signal.astype(np.float64), sr)
         signal.astype("<f4").tofile(GOLDEN / f"loudness_{name}.f32")
-        meta = {"sample_rate": sr, "frame_rate": FRAME_RATE, "loudness_db": [round(float(v), 6) for v in expected]}
+        meta = {"sample_rate": sr, "frame_rate": FRAME_RATE, "kind": kind, "loudness_db": [round(float(v), 6) for v in expected]}
         (GOLDEN / f"loudness_{name}.json").write_text(json.dumps(meta) + "\n")
         print(f"{name}: {len(signal)} samples, {len(expected)} frames, {expected.min():.1f}..{expected.max():.1f} dB")
     print("self-checks passed")

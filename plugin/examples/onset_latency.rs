@@ -1,0 +1,36 @@
+//! The effect's onset delay for tones of several pitches: the time from a tone's start to the
+//! output's -20 dB and -6 dB points (relative to its settled level), at 48 kHz in 64-sample
+//! blocks. `cargo run --release -p luthier --example onset_latency`
+use luthier::engine::{Engine, Mode};
+fn main() {
+    for hz in [82.0f32, 110.0, 220.0, 440.0, 880.0] {
+        let sr = 48_000usize;
+        let onset = sr / 2;
+        let len = sr;
+        let mut engine = Engine::new(Mode::Effect, sr as f32, 64);
+        let mut out = vec![0.0f32; len];
+        for start in (0..len).step_by(64) {
+            let mut l: Vec<f32> = (start..start + 64)
+                .map(|i| {
+                    if i < onset {
+                        0.0
+                    } else {
+                        0.5 * (std::f32::consts::TAU * hz * (i - onset) as f32 / sr as f32).sin()
+                    }
+                })
+                .collect();
+            let mut r = l.clone();
+            engine.process(&mut [&mut l[..], &mut r[..]], 2, &[]);
+            out[start..start + 64].copy_from_slice(&l);
+        }
+        let env = |a: usize| (out[a..a + 48].iter().map(|x| x * x).sum::<f32>() / 48.0).sqrt();
+        let fin = env(len - 4800);
+        let t6 = (onset..len - 48).find(|&a| env(a) >= 0.5 * fin).unwrap() - onset;
+        let t20 = (onset..len - 48).find(|&a| env(a) >= 0.1 * fin).unwrap() - onset;
+        println!(
+            "{hz} Hz: -20 dB after {:.1} ms, -6 dB after {:.1} ms",
+            t20 as f32 / 48.0,
+            t6 as f32 / 48.0
+        );
+    }
+}
