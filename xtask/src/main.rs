@@ -12,7 +12,9 @@ const USAGE: &str = "Usage:
   cargo xtask test [ARGS...]     set up the test venv, bundle the plugins, run every test
                                  (ARGS go to `cargo test`, e.g. a test name filter)
   cargo xtask bundle luthier [--release]
-                                 write target/bundled/luthier.clap and luthier.vst3";
+                                 write target/bundled/luthier.clap and luthier.vst3
+  cargo xtask bench-pitch        pitch-tracker accuracy against pyin and crepe-tiny on
+                                 fluidsynth renders (installs ~3 GB of PyTorch on first run)";
 
 fn main() {
     if let Err(err) = run() {
@@ -28,6 +30,7 @@ fn run() -> Result<()> {
     match command.as_str() {
         "install" => install(),
         "test" => test(args.collect()),
+        "bench-pitch" => bench_pitch(),
         "bundle" | "bundle-universal" | "known-packages" => {
             nice_plug_xtask::main_with_args("cargo xtask", std::iter::once(command).chain(args))
         }
@@ -136,12 +139,34 @@ fn parse_test_result(line: &str) -> Option<(u64, u64)> {
     Some((passed, failed))
 }
 
-/// Creates `.venv` from the pinned requirements, again only when they changed.
+fn bench_pitch() -> Result<()> {
+    if Command::new("fluidsynth").arg("--version").output().is_err()
+        || !Path::new("/usr/share/sounds/sf2/FluidR3_GM.sf2").exists()
+    {
+        bail!("the benchmark renders with fluidsynth: install it with `apt-get install fluidsynth fluid-soundfont-gm`");
+    }
+    step("Setting up the Python venv (.venv)");
+    ensure_venv()?;
+    ensure_requirements(Path::new("tests/pitch_accuracy/requirements.txt"), ".venv/bench-requirements.installed")?;
+    step("Building the command-line tool");
+    run_checked(
+        Command::new("cargo").args(["build", "--release", "-p", PLUGIN_CRATE, "--bin", "luthier"]),
+        "build the command-line tool",
+    )?;
+    step("Rendering, tracking and scoring (several minutes)");
+    run_checked(Command::new(".venv/bin/python").arg("tests/pitch_accuracy/bench.py"), "run the benchmark")
+}
+
+/// Creates `.venv` with the test requirements, again only when they changed.
 fn ensure_venv() -> Result<()> {
-    let requirements = Path::new("tests/vst3/requirements.txt");
-    let wanted =
-        std::fs::read_to_string(requirements).context("reading tests/vst3/requirements.txt")?;
-    let stamp = Path::new(".venv/requirements.installed");
+    ensure_requirements(Path::new("tests/vst3/requirements.txt"), ".venv/requirements.installed")
+}
+
+/// Installs a pinned requirements file into `.venv` (creating it), again only when it changed.
+fn ensure_requirements(requirements: &Path, stamp: &str) -> Result<()> {
+    let wanted = std::fs::read_to_string(requirements)
+        .with_context(|| format!("reading {}", requirements.display()))?;
+    let stamp = Path::new(stamp);
     if std::fs::read_to_string(stamp).ok().as_deref() == Some(wanted.as_str()) {
         eprintln!("up to date");
         return Ok(());
@@ -156,7 +181,7 @@ fn ensure_venv() -> Result<()> {
         Command::new(".venv/bin/python")
             .args(["-m", "pip", "install", "--quiet", "-r"])
             .arg(requirements),
-        "install the test requirements",
+        "install the pinned requirements",
     )?;
     std::fs::write(stamp, wanted)?;
     Ok(())
