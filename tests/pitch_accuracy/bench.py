@@ -35,7 +35,7 @@ INSTRUMENTS = [
     ("trumpet", 56, 55, 82),
     ("alto sax", 65, 49, 80),
     ("clarinet", 71, 50, 84),
-    ("low voice", 52, 40, 62),  # choir aahs, a bass line
+    ("low voice", 53, 40, 62),  # voice oohs, a bass line
 ]
 
 

@@ -140,26 +140,38 @@ fn parse_test_result(line: &str) -> Option<(u64, u64)> {
 }
 
 fn bench_pitch() -> Result<()> {
-    if Command::new("fluidsynth").arg("--version").output().is_err()
+    if Command::new("fluidsynth")
+        .arg("--version")
+        .output()
+        .is_err()
         || !Path::new("/usr/share/sounds/sf2/FluidR3_GM.sf2").exists()
     {
         bail!("the benchmark renders with fluidsynth: install it with `apt-get install fluidsynth fluid-soundfont-gm`");
     }
     step("Setting up the Python venv (.venv)");
     ensure_venv()?;
-    ensure_requirements(Path::new("tests/pitch_accuracy/requirements.txt"), ".venv/bench-requirements.installed")?;
+    ensure_requirements(
+        Path::new("tests/pitch_accuracy/requirements.txt"),
+        ".venv/bench-requirements.installed",
+    )?;
     step("Building the command-line tool");
     run_checked(
         Command::new("cargo").args(["build", "--release", "-p", PLUGIN_CRATE, "--bin", "luthier"]),
         "build the command-line tool",
     )?;
     step("Rendering, tracking and scoring (several minutes)");
-    run_checked(Command::new(".venv/bin/python").arg("tests/pitch_accuracy/bench.py"), "run the benchmark")
+    run_checked(
+        Command::new(".venv/bin/python").arg("tests/pitch_accuracy/bench.py"),
+        "run the benchmark",
+    )
 }
 
 /// Creates `.venv` with the test requirements, again only when they changed.
 fn ensure_venv() -> Result<()> {
-    ensure_requirements(Path::new("tests/vst3/requirements.txt"), ".venv/requirements.installed")
+    ensure_requirements(
+        Path::new("tests/vst3/requirements.txt"),
+        ".venv/requirements.installed",
+    )
 }
 
 /// Installs a pinned requirements file into `.venv` (creating it), again only when it changed.

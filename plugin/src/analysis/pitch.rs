@@ -1,11 +1,14 @@
 //! Streaming f0 estimation, one estimate per call on the most recent samples: YIN's
 //! cumulative-mean-normalised difference (CMNDF), computed through an FFT cross-correlation.
 //!
-//! The window must span two periods of the lowest f0 (50 ms at 40 Hz), which would make every
-//! estimate describe the signal's last 25 ms on average. So the period found on the long window
-//! is then refined on only the latest two periods of the signal itself: a 440 Hz note's
-//! estimate describes its last 4.5 ms. A causal octave guard keeps the previous octave while
-//! its period still fits, so a note does not flip octaves at onsets and ends.
+//! Latency is set by how much signal the estimate needs. The window runs backwards in time (YIN's
+//! difference function does not change under reversal), so its integration part covers the
+//! newest samples: at an onset, the silence before it adds nothing, and a dip appears once about
+//! two periods have arrived. Two resolutions are tried: a short one (8 ms integration, periods
+//! up to 8 ms, notes from 125 Hz), which follows a legato note change within a few frames, and
+//! the long one (two periods of the lowest f0) for low notes. The period found is refined on the
+//! latest two periods of the signal itself. A causal octave guard keeps YIN's preference for
+//! the shorter period across frames.
 
 use realfft::num_complex::Complex;
 use realfft::{ComplexToReal, RealFftPlanner, RealToComplex};
@@ -37,53 +40,38 @@ pub struct PitchEstimate {
     pub confidence: f32,
 }
 
-pub struct PitchTracker {
-    sample_rate: f32,
-    config: PitchConfig,
-    tau_min: usize,
-    tau_max: usize,
-    /// Integration length W; the window is W + tau_max samples.
+/// Integration of the short resolution, in seconds.
+const SHORT_SECONDS: f32 = 0.008;
+
+/// YIN's CMNDF at one resolution: integration W over the newest samples, lags up to tau_max.
+struct Cmndf {
     integration: usize,
+    tau_max: usize,
     fft_len: usize,
     forward: Arc<dyn RealToComplex<f32>>,
     inverse: Arc<dyn ComplexToReal<f32>>,
-    centred: Vec<f32>,
     whole: Vec<f32>,
     head: Vec<f32>,
     whole_spec: Vec<Complex<f32>>,
     head_spec: Vec<Complex<f32>>,
     corr: Vec<f32>,
     scratch: Vec<Complex<f32>>,
+    /// energy[i] = sum of x^2 over the first i samples of the (reversed) window.
     energy: Vec<f64>,
-    cmndf: Vec<f32>,
-    previous: Option<f32>,
+    values: Vec<f32>,
 }
 
-impl PitchTracker {
-    pub fn new(sample_rate: f32, config: PitchConfig) -> Self {
-        let min_hz = config.min_hz.clamp(20.0, sample_rate / 8.0);
-        let max_hz = config.max_hz.clamp(min_hz * 1.5, sample_rate / 4.0);
-        let config = PitchConfig {
-            min_hz,
-            max_hz,
-            ..config
-        };
-        let tau_min = ((sample_rate / max_hz).floor() as usize).max(2);
-        let tau_max = (sample_rate / min_hz).ceil() as usize + 1;
-        let integration = tau_max;
+impl Cmndf {
+    fn new(integration: usize, tau_max: usize) -> Self {
         let fft_len = (integration + tau_max).next_power_of_two();
         let mut planner = RealFftPlanner::<f32>::new();
         let forward = planner.plan_fft_forward(fft_len);
         let inverse = planner.plan_fft_inverse(fft_len);
         let scratch_len = forward.get_scratch_len().max(inverse.get_scratch_len());
         Self {
-            sample_rate,
-            config,
-            tau_min,
-            tau_max,
             integration,
+            tau_max,
             fft_len,
-            centred: vec![0.0; integration + tau_max],
             whole: vec![0.0; fft_len],
             head: vec![0.0; fft_len],
             whole_spec: forward.make_output_vec(),
@@ -91,67 +79,30 @@ impl PitchTracker {
             corr: vec![0.0; fft_len],
             scratch: vec![Complex::default(); scratch_len],
             energy: vec![0.0; integration + tau_max + 1],
-            cmndf: vec![1.0; tau_max + 2],
+            values: vec![1.0; tau_max + 2],
             forward,
             inverse,
-            previous: None,
         }
     }
 
-    pub fn config(&self) -> PitchConfig {
-        self.config
-    }
-
-    /// Samples the tracker reads.
-    pub fn window_len(&self) -> usize {
+    fn window_len(&self) -> usize {
         self.integration + self.tau_max
     }
 
-    /// Forgets the octave history (a new note after silence may be in any octave).
-    pub fn forget(&mut self) {
-        self.previous = None;
-    }
-
-    /// Estimates f0 from the last `window_len()` samples of `recent`.
-    pub fn estimate(&mut self, recent: &[f32]) -> PitchEstimate {
-        let len = self.window_len();
-        let x = &recent[recent.len() - len..];
-        self.difference(x);
-        let tau = self.choose_period();
-        let confidence = (1.0 - self.cmndf[tau]).clamp(0.0, 1.0);
-        let period = self.refine(&self.centred, tau);
-        let f0 = self.sample_rate / period;
-        if confidence >= 1.0 - 2.0 * self.config.threshold {
-            self.previous = Some(f0);
-        }
-        PitchEstimate {
-            f0_hz: f0,
-            confidence,
-        }
-    }
-
-    /// CMNDF of the window into `self.cmndf[0..=tau_max]`, on the window reversed in time:
-    /// YIN's difference function does not change under reversal, and its integration part
-    /// then covers the newest samples, so at an onset the silence before it adds nothing and
-    /// a dip appears as soon as about two periods have arrived. The reversed window stays in
-    /// `self.centred` for the refinement (the FFTs use their inputs as scratch). The caller
-    /// removes DC first: an offset correlates perfectly at every lag.
-    fn difference(&mut self, x: &[f32]) {
-        let (w, n) = (self.integration, x.len());
-        for (c, v) in self.centred.iter_mut().zip(x.iter().rev()) {
-            *c = *v;
-        }
-        // energy[i] = sum of x^2 over 0..i, so the energy of x[tau..tau + w] is a difference.
+    /// The CMNDF of `x` (reversed: newest sample first), `window_len()` samples.
+    fn compute(&mut self, x: &[f32]) {
+        let (w, n) = (self.integration, self.window_len());
+        let x = &x[..n];
         self.energy[0] = 0.0;
-        for (i, v) in self.centred.iter().enumerate() {
+        for (i, v) in x.iter().enumerate() {
             self.energy[i + 1] = self.energy[i] + (*v as f64) * (*v as f64);
         }
         // Below -100 dBFS nothing is periodic enough to matter: report no dip anywhere.
         let quiet = self.energy[n] < 1e-10 * n as f64;
         self.whole.fill(0.0);
-        self.whole[..n].copy_from_slice(&self.centred);
+        self.whole[..n].copy_from_slice(x);
         self.head.fill(0.0);
-        self.head[..w].copy_from_slice(&self.centred[..w]);
+        self.head[..w].copy_from_slice(&x[..w]);
         let _ = self.forward.process_with_scratch(
             &mut self.whole,
             &mut self.whole_spec,
@@ -173,12 +124,12 @@ impl PitchTracker {
         let scale = 1.0 / self.fft_len as f64;
         let e0 = self.energy[w];
         let mut running = 0.0f64;
-        self.cmndf[0] = 1.0;
+        self.values[0] = 1.0;
         for tau in 1..=self.tau_max {
             let et = self.energy[tau + w] - self.energy[tau];
             let d = (e0 + et - 2.0 * self.corr[tau] as f64 * scale).max(0.0);
             running += d;
-            self.cmndf[tau] = if running > 1e-12 && !quiet {
+            self.values[tau] = if running > 1e-12 && !quiet {
                 (d * tau as f64 / running) as f32
             } else {
                 1.0
@@ -186,57 +137,36 @@ impl PitchTracker {
         }
     }
 
-    /// YIN: the first dip under the threshold (at its local minimum), else the global minimum;
-    /// then the octave guard.
-    fn choose_period(&self) -> usize {
-        let (lo, hi) = (self.tau_min, self.tau_max - 1);
-        let c = &self.cmndf;
-        let mut chosen = None;
-        let mut tau = lo;
-        while tau <= hi {
-            if c[tau] < self.config.threshold {
-                while tau < hi && c[tau + 1] < c[tau] {
-                    tau += 1;
-                }
-                chosen = Some(tau);
-                break;
-            }
+    /// YIN's rule: the first dip under the threshold in lo..=hi, at its local minimum. A
+    /// minimum on the range's end is not a dip but a slope running on to a longer period.
+    fn first_dip(&self, lo: usize, hi: usize, threshold: f32) -> Option<usize> {
+        let c = &self.values;
+        let mut tau = (lo..=hi).find(|&t| c[t] < threshold)?;
+        while tau < hi && c[tau + 1] < c[tau] {
             tau += 1;
         }
-        let tau = chosen.unwrap_or_else(|| {
-            (lo..=hi)
-                .min_by(|&a, &b| c[a].total_cmp(&c[b]))
-                .unwrap_or(lo)
-        });
-        // Octave guard. Every multiple of the period dips as deep as the period, so YIN's rule
-        // (the smallest period that dips) is kept: a jump an octave down is undone when the
-        // previous, shorter period still dips nearly as deep; a jump an octave up is undone only
-        // when the previous period dips clearly deeper (a fading fundamental at a note's end).
-        if let Some(prev) = self.previous {
-            let prev_tau = self.sample_rate / prev;
-            let ratio = tau as f32 / prev_tau;
-            if (ratio - 2.0).abs() < 0.1 {
-                let near = self.local_min_near(prev_tau);
-                if c[near] < (c[tau] + 0.1).max(self.config.threshold * 1.5) {
-                    return near;
-                }
-            } else if (ratio - 0.5).abs() < 0.03 {
-                let near = self.local_min_near(prev_tau);
-                if c[near] + 0.05 < c[tau] {
-                    return near;
-                }
-            }
-        }
-        tau
+        (tau < hi).then_some(tau)
     }
 
-    /// The long window's period, to a fraction of a sample: a parabola through the CMNDF.
-    fn coarse_period(&self, tau: usize) -> f32 {
+    fn global_min(&self, lo: usize, hi: usize) -> usize {
+        (lo..=hi)
+            .min_by(|&a, &b| self.values[a].total_cmp(&self.values[b]))
+            .unwrap_or(lo)
+    }
+
+    fn local_min_near(&self, tau: f32, lo: usize, hi: usize) -> usize {
+        let centre = (tau.round() as usize).clamp(lo, hi);
+        let span = (centre / 20).max(2);
+        self.global_min(centre.saturating_sub(span).max(lo), (centre + span).min(hi))
+    }
+
+    /// The period to a fraction of a sample: a parabola through the CMNDF.
+    fn interpolated(&self, tau: usize) -> f32 {
         let t = tau.clamp(1, self.tau_max - 1);
         let (a, b, c) = (
-            self.cmndf[t - 1] as f64,
-            self.cmndf[t] as f64,
-            self.cmndf[t + 1] as f64,
+            self.values[t - 1] as f64,
+            self.values[t] as f64,
+            self.values[t + 1] as f64,
         );
         let denom = a - 2.0 * b + c;
         let shift = if denom > 1e-12 {
@@ -246,45 +176,186 @@ impl PitchTracker {
         };
         (t as f64 + shift) as f32
     }
+}
 
-    fn local_min_near(&self, tau: f32) -> usize {
-        let centre = (tau.round() as usize).clamp(self.tau_min, self.tau_max - 1);
-        let span = (centre / 20).max(2);
-        let (lo, hi) = (
-            centre.saturating_sub(span).max(self.tau_min),
-            (centre + span).min(self.tau_max - 1),
+pub struct PitchTracker {
+    sample_rate: f32,
+    config: PitchConfig,
+    tau_min: usize,
+    long: Cmndf,
+    /// None when the pitch range is too narrow for a short resolution to help.
+    short: Option<Cmndf>,
+    /// The window, reversed (newest sample first).
+    reversed: Vec<f32>,
+    previous: Option<f32>,
+}
+
+impl PitchTracker {
+    pub fn new(sample_rate: f32, config: PitchConfig) -> Self {
+        let min_hz = config.min_hz.clamp(20.0, sample_rate / 8.0);
+        let max_hz = config.max_hz.clamp(min_hz * 1.5, sample_rate / 4.0);
+        let config = PitchConfig {
+            min_hz,
+            max_hz,
+            ..config
+        };
+        let tau_min = ((sample_rate / max_hz).floor() as usize).max(2);
+        let tau_max = (sample_rate / min_hz).ceil() as usize + 1;
+        let long = Cmndf::new(tau_max, tau_max);
+        let short_len = (SHORT_SECONDS * sample_rate).round() as usize;
+        let short = (short_len >= 2 * tau_min && short_len < tau_max)
+            .then(|| Cmndf::new(short_len, short_len));
+        Self {
+            sample_rate,
+            config,
+            tau_min,
+            reversed: vec![0.0; long.window_len()],
+            long,
+            short,
+            previous: None,
+        }
+    }
+
+    pub fn config(&self) -> PitchConfig {
+        self.config
+    }
+
+    /// Samples the tracker reads.
+    pub fn window_len(&self) -> usize {
+        self.long.window_len()
+    }
+
+    /// Forgets the octave history (a new note after silence may be in any octave).
+    pub fn forget(&mut self) {
+        self.previous = None;
+    }
+
+    /// Estimates f0 from the last `window_len()` samples of `recent`.
+    pub fn estimate(&mut self, recent: &[f32]) -> PitchEstimate {
+        let len = self.window_len();
+        for (r, v) in self
+            .reversed
+            .iter_mut()
+            .zip(recent[recent.len() - len..].iter().rev())
+        {
+            *r = *v;
+        }
+        let threshold = self.config.threshold;
+        // The short resolution first: a confident dip there is a note of 125 Hz or more, found
+        // on the newest 8 ms plus a period.
+        if let Some(short) = &mut self.short {
+            short.compute(&self.reversed);
+            if let Some(tau) = short.first_dip(self.tau_min, short.tau_max - 1, threshold) {
+                let tau = Self::guard(
+                    short,
+                    self.previous,
+                    self.sample_rate,
+                    tau,
+                    self.tau_min,
+                    threshold,
+                );
+                return self.finish(tau, true);
+            }
+        }
+        self.long.compute(&self.reversed);
+        let hi = self.long.tau_max - 1;
+        let tau = self
+            .long
+            .first_dip(self.tau_min, hi + 1, threshold)
+            .unwrap_or_else(|| self.long.global_min(self.tau_min, hi));
+        let tau = Self::guard(
+            &self.long,
+            self.previous,
+            self.sample_rate,
+            tau,
+            self.tau_min,
+            threshold,
         );
-        (lo..=hi)
-            .min_by(|&a, &b| self.cmndf[a].total_cmp(&self.cmndf[b]))
-            .unwrap_or(centre)
+        self.finish(tau, false)
+    }
+
+    /// Octave guard. Every multiple of the period dips as deep as the period, so YIN's rule
+    /// (the smallest period that dips) is kept: a jump an octave down is undone when the previous,
+    /// shorter period still dips nearly as deep; a jump an octave up is undone only when the
+    /// previous period dips clearly deeper (a fading fundamental at a note's end).
+    fn guard(
+        c: &Cmndf,
+        previous: Option<f32>,
+        sample_rate: f32,
+        tau: usize,
+        lo: usize,
+        threshold: f32,
+    ) -> usize {
+        let Some(prev) = previous else { return tau };
+        let prev_tau = sample_rate / prev;
+        let hi = c.tau_max - 1;
+        if prev_tau > hi as f32 {
+            return tau;
+        }
+        let ratio = tau as f32 / prev_tau;
+        let v = &c.values;
+        if (ratio - 2.0).abs() < 0.1 {
+            let near = c.local_min_near(prev_tau, lo, hi);
+            if v[near] < (v[tau] + 0.1).max(threshold * 1.5) {
+                return near;
+            }
+        } else if (ratio - 0.5).abs() < 0.03 {
+            let near = c.local_min_near(prev_tau, lo, hi);
+            if v[near] + 0.05 < v[tau] {
+                return near;
+            }
+        }
+        tau
+    }
+
+    fn finish(&mut self, tau: usize, short: bool) -> PitchEstimate {
+        let c = if short {
+            self.short.as_ref().unwrap_or(&self.long)
+        } else {
+            &self.long
+        };
+        let confidence = (1.0 - c.values[tau]).clamp(0.0, 1.0);
+        let period = self.refine(c, tau);
+        let f0 = self.sample_rate / period;
+        if confidence >= 1.0 - 2.0 * self.config.threshold {
+            self.previous = Some(f0);
+        }
+        PitchEstimate {
+            f0_hz: f0,
+            confidence,
+        }
     }
 
     /// The period, to a fraction of a sample, measured on the latest two periods only (the
     /// plain difference function, evaluated directly near `tau`).
-    fn refine(&self, x: &[f32], tau: usize) -> f32 {
-        let w = (2 * tau).clamp(16, self.integration);
-        let n = x.len();
+    fn refine(&self, c: &Cmndf, tau: usize) -> f32 {
+        let x = &self.reversed;
+        let w = (2 * tau).clamp(16, self.long.integration);
         // When the latest periods hold little of the window's energy (the note has just
-        // ended, or is only starting), they cannot refine anything: use the long window.
-        let recent_power = self.energy[w + tau] / (w + tau) as f64;
-        let window_power = self.energy[n] / n as f64;
-        if recent_power < 0.25 * window_power {
-            return self.coarse_period(tau);
+        // ended, or is only starting), they cannot refine anything: use the CMNDF's own dip.
+        let n = c.window_len();
+        let recent_power = c.energy[(w + tau).min(n)] / (w + tau).min(n) as f64;
+        let window_power = c.energy[n] / n as f64;
+        if recent_power < 0.25 * window_power || w + tau + 2 > x.len() {
+            return c.interpolated(tau);
         }
         // `x` is reversed: the newest samples come first.
         let d = |t: usize| -> f64 {
             let (a, b) = (&x[..w], &x[t..t + w]);
             a.iter().zip(b).map(|(p, q)| ((p - q) as f64).powi(2)).sum()
         };
-        // The dip's exact position may move a little on the short window: settle it there.
-        let mut best = tau.clamp(self.tau_min + 1, self.tau_max - 2);
-        let (mut d_best, mut steps) = (d(best), 0);
-        while steps < 8 {
+        let (lo, hi) = (
+            self.tau_min + 1,
+            (x.len() - w - 1).min(self.long.tau_max - 2),
+        );
+        let mut best = tau.clamp(lo, hi);
+        let mut d_best = d(best);
+        for _ in 0..8 {
             let (left, right) = (d(best - 1), d(best + 1));
-            if left < d_best && best - 1 > self.tau_min {
+            if left < d_best && best - 1 > lo {
                 best -= 1;
                 d_best = left;
-            } else if right < d_best && best + 1 < self.tau_max - 1 {
+            } else if right < d_best && best + 1 < hi {
                 best += 1;
                 d_best = right;
             } else {
@@ -296,7 +367,6 @@ impl PitchTracker {
                 };
                 return (best as f64 + shift) as f32;
             }
-            steps += 1;
         }
         best as f32
     }
