@@ -7,7 +7,7 @@ fn main() {
         let sr = 48_000usize;
         let onset = sr / 2;
         let len = sr;
-        let mut engine = Engine::new(Mode::Effect, sr as f32, 64);
+        let mut engine = Engine::new(Mode::Effect, sr as f32);
         let mut out = vec![0.0f32; len];
         for start in (0..len).step_by(64) {
             let mut l: Vec<f32> = (start..start + 64)

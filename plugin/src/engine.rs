@@ -194,8 +194,9 @@ pub fn midi_key_to_hz(key: f32) -> f32 {
 }
 
 impl Engine {
-    /// Allocates everything `process` will need; any block size works afterwards.
-    pub fn new(mode: Mode, sample_rate: f32, _max_block_size: usize) -> Self {
+    /// Allocates everything `process` will need. Any block size works afterwards: longer
+    /// blocks are rendered in pieces of `RENDER_CHUNK`, so the host's maximum does not matter.
+    pub fn new(mode: Mode, sample_rate: f32) -> Self {
         let sample_rate = if sample_rate.is_finite() {
             sample_rate.clamp(MIN_SAMPLE_RATE, MAX_SAMPLE_RATE)
         } else {
@@ -717,7 +718,7 @@ mod tests {
         let patterns: [&mut dyn FnMut() -> usize; 4] =
             [&mut one, &mut small, &mut big, &mut random];
         for pattern in patterns {
-            let mut engine = Engine::new(Mode::Instrument, 44_100.0, 4096);
+            let mut engine = Engine::new(Mode::Instrument, 44_100.0);
             let out = render(&mut engine, 20_000, 2, 0, &notes(), pattern, &silence);
             assert_eq!(out[0], out[1]);
             match &reference {
@@ -729,7 +730,7 @@ mod tests {
 
     #[test]
     fn note_starts_on_its_sample_and_all_notes_off_silences() {
-        let mut engine = Engine::new(Mode::Instrument, 48_000.0, 512);
+        let mut engine = Engine::new(Mode::Instrument, 48_000.0);
         let out = render(&mut engine, 20_000, 1, 0, &notes(), &mut || 512, &silence);
         let x = &out[0];
         assert!(x[..37].iter().all(|&v| v == 0.0));
@@ -760,7 +761,7 @@ mod tests {
         len: usize,
         block: usize,
     ) -> (Engine, Vec<Vec<f32>>) {
-        let mut engine = Engine::new(Mode::Effect, 48_000.0, block);
+        let mut engine = Engine::new(Mode::Effect, 48_000.0);
         let out = render(&mut engine, len, 2, 1, &[], &mut || block, &|_, i| input(i));
         (engine, out)
     }
@@ -824,14 +825,14 @@ mod tests {
 
     #[test]
     fn effect_without_input_is_silent() {
-        let mut engine = Engine::new(Mode::Effect, 48_000.0, 256);
+        let mut engine = Engine::new(Mode::Effect, 48_000.0);
         let out = render(&mut engine, 300, 2, 0, &[], &mut || 256, &|_, _| 1.0);
         assert!(out.iter().flatten().all(|&v| v == 0.0));
     }
 
     #[test]
     fn invalid_events_are_rejected_and_counted() {
-        let mut engine = Engine::new(Mode::Instrument, 48_000.0, 256);
+        let mut engine = Engine::new(Mode::Instrument, 48_000.0);
         let bad = [
             Event::NoteOn {
                 time: 0,
@@ -858,7 +859,7 @@ mod tests {
 
     #[test]
     fn events_past_the_block_end_apply_at_its_end() {
-        let mut engine = Engine::new(Mode::Instrument, 48_000.0, 64);
+        let mut engine = Engine::new(Mode::Instrument, 48_000.0);
         let mut buf = vec![0.0f32; 64];
         engine.process(
             &mut [&mut buf[..]],
@@ -875,34 +876,15 @@ mod tests {
     }
 
     #[test]
-    fn blocks_longer_than_the_prepared_maximum_are_still_rendered() {
-        let mut a = Engine::new(Mode::Instrument, 48_000.0, 16);
-        let mut b = Engine::new(Mode::Instrument, 48_000.0, 4096);
-        let on = [Event::NoteOn {
-            time: 3,
-            channel: 0,
-            key: 72,
-            velocity: 1.0,
-        }];
-        let (mut x, mut y) = (vec![0.0f32; 1000], vec![0.0f32; 1000]);
-        a.process(&mut [&mut x[..]], 0, &on);
-        b.process(&mut [&mut y[..]], 0, &on);
-        assert_eq!(x, y);
-    }
-
-    #[test]
     fn out_of_range_sample_rates_are_clamped() {
         assert_eq!(
-            Engine::new(Mode::Effect, 1.0, 64).sample_rate(),
+            Engine::new(Mode::Effect, 1.0).sample_rate(),
             MIN_SAMPLE_RATE
         );
         assert_eq!(
-            Engine::new(Mode::Effect, 1e9, 64).sample_rate(),
+            Engine::new(Mode::Effect, 1e9).sample_rate(),
             MAX_SAMPLE_RATE
         );
-        assert_eq!(
-            Engine::new(Mode::Effect, f32::NAN, 64).sample_rate(),
-            48_000.0
-        );
+        assert_eq!(Engine::new(Mode::Effect, f32::NAN).sample_rate(), 48_000.0);
     }
 }

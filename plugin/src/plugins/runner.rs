@@ -45,7 +45,7 @@ impl Runner {
             );
             return false;
         }
-        let mut engine = Engine::new(self.mode, rate, config.max_buffer_size as usize);
+        let mut engine = Engine::new(self.mode, rate);
         engine.set_params(params);
         engine.reset();
         context.set_latency_samples(engine.latency_samples());
