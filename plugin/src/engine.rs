@@ -115,6 +115,9 @@ pub struct Params {
     pub release_seconds: f32,
     /// Reverb wet/dry, 0..1.
     pub reverb_mix: f32,
+    /// Effect: where the tracker looks for pitch. Takes effect when the engine is built (it
+    /// sizes the tracker's windows): see `needs_rebuild`.
+    pub pitch: PitchConfig,
 }
 
 impl Default for Params {
@@ -125,6 +128,7 @@ impl Default for Params {
             attack_seconds: 0.005,
             release_seconds: 0.08,
             reverb_mix: 0.0,
+            pitch: PitchConfig::default(),
         }
     }
 }
@@ -197,6 +201,11 @@ impl Engine {
     /// Allocates everything `process` will need. Any block size works afterwards: longer
     /// blocks are rendered in pieces of `RENDER_CHUNK`, so the host's maximum does not matter.
     pub fn new(mode: Mode, sample_rate: f32) -> Self {
+        Self::with_params(mode, sample_rate, Params::default())
+    }
+
+    /// As `new`, with the knobs (and the effect's pitch range) set from the start.
+    pub fn with_params(mode: Mode, sample_rate: f32, initial: Params) -> Self {
         let sample_rate = if sample_rate.is_finite() {
             sample_rate.clamp(MIN_SAMPLE_RATE, MAX_SAMPLE_RATE)
         } else {
@@ -240,13 +249,26 @@ impl Engine {
             voice_buf: vec![0.0; RENDER_CHUNK],
             mono: vec![0.0; RENDER_CHUNK],
             wet: vec![0.0; RENDER_CHUNK],
-            analyzer: (mode == Mode::Effect)
-                .then(|| Analyzer::new(sample_rate, PitchConfig::default())),
+            analyzer: (mode == Mode::Effect).then(|| Analyzer::new(sample_rate, initial.pitch)),
             last_features: None,
             effect_voiced: false,
             stats: Stats::default(),
         }
         .with_effect_voice_silent()
+        .with_initial_params(initial)
+    }
+
+    fn with_initial_params(mut self, params: Params) -> Self {
+        self.set_params(params);
+        self.reset();
+        self
+    }
+
+    /// Whether `params` ask for a pitch range this engine was not built with: the caller must
+    /// build a new engine (off the audio thread), as it sizes the tracker's buffers.
+    pub fn needs_rebuild(&self, params: &Params) -> bool {
+        let built = self.analyzer.as_ref().map(|a| a.pitch_config());
+        built.is_some_and(|b| b.min_hz != params.pitch.min_hz || b.max_hz != params.pitch.max_hz)
     }
 
     /// The effect's single voice starts silent on the first segment.

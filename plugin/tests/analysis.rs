@@ -256,3 +256,33 @@ fn a_phrase_with_gaps_and_octave_leaps_has_no_confident_wrong_notes() {
         frames.len()
     );
 }
+
+#[test]
+fn a_note_below_the_range_is_unvoiced_not_a_wrong_note() {
+    // 48 Hz with the default range (60 Hz and up): the difference function is still falling at
+    // the longest lag it looks at. That edge is not a period.
+    let sr = 48_000;
+    let f = features(&tone(|_| 48.0, &saw(12), sr, 0.6), sr);
+    let voiced: Vec<_> = after(&f, 0.1)
+        .iter()
+        .filter(|f| f.confidence >= 0.4)
+        .collect();
+    assert!(
+        voiced.is_empty(),
+        "voiced frames on an out-of-range note: {:?}",
+        &voiced[..voiced.len().min(3)]
+    );
+    let low = PitchConfig {
+        min_hz: 40.0,
+        ..PitchConfig::default()
+    };
+    for f in after(
+        &extract(&tone(|_| 48.0, &saw(12), sr, 0.6), sr, FR, low, |_| {}),
+        0.15,
+    ) {
+        assert!(
+            cents(f.f0_hz, 48.0).abs() < 5.0 && f.confidence > 0.85,
+            "{f:?}"
+        );
+    }
+}

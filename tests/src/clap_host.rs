@@ -222,8 +222,9 @@ impl ClapPlugin {
         })
     }
 
-    /// Sets a parameter (plain value, in the parameter's own units) as the next render starts,
-    /// the way a host sends automation.
+    /// Sets a parameter as the next render starts, the way a host sends automation. The value
+    /// is in CLAP's terms for the parameter: nice-plug gives continuous parameters a 0..1
+    /// (normalised) range, so 0.0 is the parameter's minimum and 1.0 its maximum.
     pub fn set_param(&mut self, id: ClapId, value: f64) {
         self.pending_params.push((id, value));
     }

@@ -303,6 +303,52 @@ fn effect_plays_the_pitch_it_hears() {
 }
 
 #[test]
+fn lowest_pitch_parameter_lets_the_effect_follow_a_low_note() {
+    let rate = 48_000.0;
+    let frames = rate as usize;
+    // 48 Hz, below the default range (60 Hz): a sawtooth-like tone.
+    let tone: Vec<f32> = (0..frames)
+        .map(|i| {
+            (1..=12)
+                .map(|k| {
+                    (std::f64::consts::TAU * 48.0 * k as f64 * i as f64 / rate).sin() / k as f64
+                })
+                .sum::<f64>() as f32
+                * 0.2
+        })
+        .collect();
+    let played = |plugin: &mut ClapPlugin| {
+        plugin
+            .render(&[tone.clone(), tone.clone()], frames, &[], &[512])
+            .swap_remove(0)
+    };
+    let mut plugin = load(EFFECT_ID);
+    plugin.activate(rate, 512).unwrap();
+    // Out of range, the tone has no confident pitch: the effect stays silent rather than
+    // playing a wrong note.
+    let before = played(&mut plugin);
+    assert!(
+        rms(&before[frames / 2..]) < 1e-3,
+        "a 48 Hz tone out of range still sounds"
+    );
+
+    let id = plugin
+        .param_id("Lowest Pitch")
+        .expect("a Lowest Pitch parameter");
+    plugin.set_param(id, 0.0); // normalised: the bottom of its 40..500 Hz range
+                               // The plugin sees the change in process() and asks the host to restart it; a host then
+                               // deactivates and activates it, which builds the tracker for the new range.
+    plugin.render(&[vec![0.0; 512], vec![0.0; 512]], 512, &[], &[512]);
+    plugin.activate(rate, 512).unwrap();
+    let after = played(&mut plugin);
+    let f0 = fundamental_hz(&after[frames / 2..], rate);
+    assert!(
+        cents(f0, 48.0).abs() < 5.0,
+        "with the range lowered, 48 Hz plays at {f0} Hz"
+    );
+}
+
+#[test]
 fn effect_reports_the_latency_it_has() {
     // A 440 Hz tone starts at 0.5 s; the output's -6 dB point must come where the report says
     // (within 2 ms).

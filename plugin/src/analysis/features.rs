@@ -51,6 +51,7 @@ pub struct Analyzer {
     blocked: History,
     dc: DcBlocker,
     sample_rate: f32,
+    requested: PitchConfig,
     scratch: Vec<f32>,
     loudness: LoudnessMeter,
     pitch: PitchTracker,
@@ -58,12 +59,14 @@ pub struct Analyzer {
 
 impl Analyzer {
     pub fn new(sample_rate: f32, pitch: PitchConfig) -> Self {
+        let requested = pitch;
         let loudness = LoudnessMeter::new(sample_rate);
         let pitch = PitchTracker::new(sample_rate, pitch);
         Self {
             blocked: History::new(loudness.window_len().max(pitch.window_len())),
             dc: DcBlocker::new(sample_rate),
             sample_rate,
+            requested,
             scratch: vec![0.0; 256],
             loudness,
             pitch,
@@ -93,6 +96,11 @@ impl Analyzer {
             confidence: pitch.confidence,
             loudness_db,
         }
+    }
+
+    /// The pitch range asked for at construction.
+    pub fn pitch_config(&self) -> PitchConfig {
+        self.requested
     }
 
     pub fn forget_octave(&mut self) {

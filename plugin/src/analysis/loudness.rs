@@ -3,29 +3,31 @@
 //!
 //! DDSP (compute_loudness, after its v2 fix) at 16 kHz: a 512-sample (32 ms) Hann STFT, power
 //! |S|^2 times the A-weighting (librosa's, in dB, floored at -80 dB, turned into power),
-//! averaged over the bins 0..8 kHz in linear power, 10 log10, floored at -80 dB. Here: a 32 ms
-//! FFT at the host rate, magnitudes scaled by 512/N so that a tone reads as it would in DDSP's
-//! 512-point frame, the average taken over the bins up to 8 kHz (the same 257 bins of 31.25 Hz).
+//! averaged over its 257 bins 0..8 kHz in linear power, 10 log10, floored at -80 dB. Here: a
+//! 64 ms FFT at the host rate, the weighted power summed over the bins up to 8 kHz and scaled
+//! by (512/N)^2 / 257. By Parseval that reads exactly as DDSP does for tones (their power sits in
+//! a few bins) and for noise (the bin count grows with N, and the scale cancels it).
 //!
-//! The Hann window inside that FFT is shorter when the pitch allows: the shortest of 12..32 ms
-//! that spans three periods (16 ms when there is no pitch), its power scaled by N/L, so that any
-//! stationary signal reads the same whatever the window (Parseval), while an onset shows up in
-//! proportion to the note's own period instead of 16 ms late (a Hann window's weight sits at
-//! its centre). Three periods keep a low note's reading steady: on an 82 Hz note, 16 ms
-//! ripples by +-4 dB, 2.3 periods by +-0.65 dB, DDSP's 32 ms (2.6 periods) by +-0.2 dB.
+//! The Hann window inside that FFT spans three periods of the current pitch (12..64 ms; 16 ms
+//! when there is no pitch), its power scaled by N/L, so that any stationary signal reads the
+//! same whatever the window, while an onset shows up in proportion to the note's own period
+//! instead of 16 ms late (a Hann window's weight sits at its centre). Three periods keep a low
+//! note's reading steady: on an 82 Hz note, 16 ms ripples by +-4 dB, 2.3 periods by +-0.65 dB,
+//! DDSP's 32 ms (2.6 periods) by +-0.2 dB; on a 48 Hz note 32 ms ripples by +-3.5 dB.
 
 use realfft::num_complex::Complex;
 use realfft::{RealFftPlanner, RealToComplex};
 use std::sync::Arc;
 
-pub const WINDOW_SECONDS: f64 = 0.032;
+pub const WINDOW_SECONDS: f64 = 0.064;
 /// The pitch-adaptive windows' lengths, and the one used without a pitch.
-const WINDOW_CHOICES_MS: [f64; 6] = [12.0, 16.0, 20.0, 24.0, 28.0, 32.0];
+const WINDOW_CHOICES_MS: [f64; 10] = [12.0, 16.0, 20.0, 24.0, 28.0, 32.0, 40.0, 48.0, 56.0, 64.0];
 const UNPITCHED_MS: f64 = 16.0;
 pub const MAX_HZ: f64 = 8000.0;
 pub const FLOOR_DB: f32 = -80.0;
-/// DDSP's frame length at its 16 kHz rate, the scale magnitudes are brought to.
+/// DDSP's frame length at its 16 kHz rate, and its bins from 0 to 8 kHz.
 const DDSP_FRAME: f64 = 512.0;
+const DDSP_BINS: f64 = 257.0;
 
 /// The loudness a full-scale sine reads at 1 kHz (where A-weighting is about 0 dB):
 /// a Hann-windowed sine's power over its bins is 3 a^2 N^2 / 32 (Parseval), at N = 512 that is
@@ -62,8 +64,8 @@ pub struct LoudnessMeter {
     /// Hann windows of the lengths in `WINDOW_CHOICES_MS`, each scaled by sqrt(N/L) so that
     /// power reads the same as with the full window.
     windows: Vec<Vec<f32>>,
-    /// A-weighting as power, times the magnitude scale squared, divided by the bin count: the
-    /// sum of |S|^2 times these is the averaged weighted power.
+    /// A-weighting as power times (512/N)^2 / 257: the sum of |S|^2 times these, over the bins
+    /// up to 8 kHz, is DDSP's averaged weighted power.
     weights: Vec<f32>,
     fft: Arc<dyn RealToComplex<f32>>,
     input: Vec<f32>,
@@ -79,7 +81,7 @@ impl LoudnessMeter {
         let bins = (0..=len / 2)
             .filter(|&i| i as f64 * sr / len as f64 <= MAX_HZ + 1e-9)
             .count();
-        let scale = (DDSP_FRAME / len as f64).powi(2) / bins as f64;
+        let scale = (DDSP_FRAME / len as f64).powi(2) / DDSP_BINS;
         let weights = (0..bins)
             .map(|i| {
                 let f = i as f64 * sr / len as f64;
@@ -201,7 +203,7 @@ mod tests {
     fn every_window_reads_a_steady_tone_alike_and_low_notes_do_not_ripple() {
         let sr = 48_000.0;
         let mut meter = LoudnessMeter::new(sr as f32);
-        for hz in [82.0, 110.0, 440.0] {
+        for hz in [48.0, 82.0, 110.0, 440.0] {
             // Readings at many phases of the note, with the window its pitch chooses.
             let x = sine(hz, 0.5, sr, 4 * meter.window_len());
             let readings: Vec<f32> = (0..40)
@@ -211,7 +213,7 @@ mod tests {
                 .iter()
                 .fold((f32::MAX, f32::MIN), |(l, h), &r| (l.min(r), h.max(r)));
             assert!(hi - lo < 0.5, "{hz} Hz ripples {lo}..{hi} dB");
-            let full = meter.measure(&x, Some(30.0));
+            let full = meter.measure(&x, Some(15.0));
             assert!(
                 (readings[0] - full).abs() < 0.5,
                 "{hz} Hz: {} vs full window {full}",

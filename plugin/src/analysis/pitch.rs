@@ -43,6 +43,10 @@ pub struct PitchEstimate {
 /// Integration of the short resolution, in seconds.
 const SHORT_SECONDS: f32 = 0.008;
 
+/// A best lag this close (as a share of the range) to the longest lag looked at is a slope
+/// running on to a longer period, not a period.
+const EDGE_MARGIN: f32 = 0.02;
+
 /// YIN's CMNDF at one resolution: integration W over the newest samples, lags up to tau_max.
 struct Cmndf {
     integration: usize,
@@ -200,7 +204,9 @@ impl PitchTracker {
             ..config
         };
         let tau_min = ((sample_rate / max_hz).floor() as usize).max(2);
-        let tau_max = (sample_rate / min_hz).ceil() as usize + 1;
+        // 3 % past the lowest pitch, so that a note right at it is a dip inside the range and a
+        // slope on to a longer period can be told apart by where its minimum sits (`finish`).
+        let tau_max = (sample_rate / min_hz * (1.0 + EDGE_MARGIN + 0.01)).ceil() as usize + 1;
         let long = Cmndf::new(tau_max, tau_max);
         let short_len = (SHORT_SECONDS * sample_rate).round() as usize;
         let short = (short_len >= 2 * tau_min && short_len < tau_max)
@@ -314,7 +320,15 @@ impl PitchTracker {
         } else {
             &self.long
         };
-        let confidence = (1.0 - c.values[tau]).clamp(0.0, 1.0);
+        // A best lag at the range's end is a slope running on to a period outside the range (a
+        // note below the lowest pitch), not a period: no confidence in it.
+        let edge = c.tau_max - 1 - ((c.tau_max as f32 * EDGE_MARGIN) as usize).max(1);
+        let on_edge = tau <= self.tau_min || tau >= edge;
+        let confidence = if on_edge {
+            0.0
+        } else {
+            (1.0 - c.values[tau]).clamp(0.0, 1.0)
+        };
         let period = self.refine(c, tau);
         let f0 = self.sample_rate / period;
         if confidence >= 1.0 - 2.0 * self.config.threshold {

@@ -1,6 +1,7 @@
 //! Host-automatable parameters of both plugins, with the ranges the editor will share.
 
 use super::shell::EngineParams;
+use crate::analysis::pitch::PitchConfig;
 use crate::engine;
 use nice_plug::prelude::*;
 
@@ -76,6 +77,27 @@ pub struct EffectParams {
     pub output_gain: FloatParam,
     #[id = "reverb_mix"]
     pub reverb_mix: FloatParam,
+    /// The pitch range the tracker looks in. Changing it rebuilds the tracker, which the host
+    /// does by restarting the plugin: so not automatable.
+    #[id = "min_f0"]
+    pub min_f0: FloatParam,
+    #[id = "max_f0"]
+    pub max_f0: FloatParam,
+}
+
+fn pitch_hz(name: &str, default: f32, min: f32, max: f32) -> FloatParam {
+    FloatParam::new(
+        name,
+        default,
+        FloatRange::Skewed {
+            min,
+            max,
+            factor: FloatRange::skew_factor(-1.0),
+        },
+    )
+    .with_unit(" Hz")
+    .with_value_to_string(formatters::v2s_f32_rounded(0))
+    .non_automatable()
 }
 
 impl Default for EffectParams {
@@ -85,6 +107,8 @@ impl Default for EffectParams {
             input_gain: gain_db("Input Gain", d.input_gain_db, -40.0, 40.0),
             output_gain: gain_db("Output Gain", d.output_gain_db, -60.0, 12.0),
             reverb_mix: mix("Reverb Mix", d.reverb_mix),
+            min_f0: pitch_hz("Lowest Pitch", d.pitch.min_hz, 40.0, 500.0),
+            max_f0: pitch_hz("Highest Pitch", d.pitch.max_hz, 200.0, 2000.0),
         }
     }
 }
@@ -95,6 +119,11 @@ impl EngineParams for EffectParams {
             input_gain_db: self.input_gain.value(),
             output_gain_db: self.output_gain.value(),
             reverb_mix: self.reverb_mix.value(),
+            pitch: PitchConfig {
+                min_hz: self.min_f0.value(),
+                max_hz: self.max_f0.value(),
+                ..PitchConfig::default()
+            },
             ..engine::Params::default()
         }
     }

@@ -9,6 +9,8 @@ pub struct Runner {
     engine: Option<Engine>,
     events: EventQueue,
     input_channels: usize,
+    /// A restart is asked for once per change, not every block until the host acts.
+    restart_requested: bool,
     /// Alloc-check builds only: allocate in every `process()` when `LUTHIER_ALLOC_CANARY` is set
     /// at activation, so the real-time test can prove that its guard fires.
     #[cfg(feature = "assert_process_allocs")]
@@ -22,6 +24,7 @@ impl Runner {
             engine: None,
             events: EventQueue::with_capacity(P::INPUT_EVENT_CAPACITY),
             input_channels: 0,
+            restart_requested: false,
             #[cfg(feature = "assert_process_allocs")]
             alloc_canary: false,
         }
@@ -45,9 +48,8 @@ impl Runner {
             );
             return false;
         }
-        let mut engine = Engine::new(self.mode, rate);
-        engine.set_params(params);
-        engine.reset();
+        let engine = Engine::with_params(self.mode, rate, params);
+        self.restart_requested = false;
         context.set_latency_samples(engine.latency_samples());
         self.input_channels = layout.main_input_channels.map_or(0, |c| c.get() as usize);
         self.engine = Some(engine);
@@ -78,6 +80,12 @@ impl Runner {
         let channels = buffer.as_slice();
         match &mut self.engine {
             Some(engine) => {
+                // A new pitch range needs a new tracker, which allocates: ask the host to
+                // restart the plugin (activate builds it), and play on with the old one.
+                if engine.needs_rebuild(&params) && !self.restart_requested {
+                    context.request_restart();
+                    self.restart_requested = true;
+                }
                 engine.set_params(params);
                 engine.process(channels, self.input_channels, self.events.events());
             }
