@@ -12,18 +12,29 @@ fn gain_db(name: &str, default: f32, min: f32, max: f32) -> FloatParam {
         .with_value_to_string(formatters::v2s_f32_rounded(1))
 }
 
-fn time_ms(name: &str, default: f32, min: f32, max: f32) -> FloatParam {
+/// A range that gives the low end more of the knob's travel, shown rounded to whole units.
+fn skewed(
+    name: &str,
+    default: f32,
+    (min, max): (f32, f32),
+    skew: f32,
+    unit: &'static str,
+) -> FloatParam {
     FloatParam::new(
         name,
         default,
         FloatRange::Skewed {
             min,
             max,
-            factor: FloatRange::skew_factor(-2.0),
+            factor: FloatRange::skew_factor(skew),
         },
     )
-    .with_unit(" ms")
+    .with_unit(unit)
     .with_value_to_string(formatters::v2s_f32_rounded(0))
+}
+
+fn time_ms(name: &str, default: f32, min: f32, max: f32) -> FloatParam {
+    skewed(name, default, (min, max), -2.0, " ms")
 }
 
 fn mix(name: &str, default: f32) -> FloatParam {
@@ -86,18 +97,7 @@ pub struct EffectParams {
 }
 
 fn pitch_hz(name: &str, default: f32, min: f32, max: f32) -> FloatParam {
-    FloatParam::new(
-        name,
-        default,
-        FloatRange::Skewed {
-            min,
-            max,
-            factor: FloatRange::skew_factor(-1.0),
-        },
-    )
-    .with_unit(" Hz")
-    .with_value_to_string(formatters::v2s_f32_rounded(0))
-    .non_automatable()
+    skewed(name, default, (min, max), -1.0, " Hz").non_automatable()
 }
 
 impl Default for EffectParams {
