@@ -1,13 +1,24 @@
 //! The effect's onset delay for tones of several pitches: the time from a tone's start to the
 //! output's -20 dB and -6 dB points (relative to its settled level), at 48 kHz in 64-sample
 //! blocks. `cargo run --release -p luthier --example onset_latency`
-use luthier::engine::{Engine, Mode};
+use luthier::analysis::pitch::PitchConfig;
+use luthier::engine::{Engine, Mode, Params};
 fn main() {
-    for hz in [82.0f32, 110.0, 220.0, 440.0, 880.0] {
+    let low = Params {
+        pitch: PitchConfig {
+            min_hz: 40.0,
+            ..PitchConfig::default()
+        },
+        ..Params::default()
+    };
+    let cases =
+        [82.0f32, 110.0, 220.0, 440.0, 880.0].map(|hz| (hz, Params::default(), "default range"));
+    let low_cases = [42.0f32, 50.0, 65.0, 440.0].map(|hz| (hz, low, "lowest pitch 40 Hz"));
+    for (hz, params, label) in cases.into_iter().chain(low_cases) {
         let sr = 48_000usize;
         let onset = sr / 2;
         let len = sr;
-        let mut engine = Engine::new(Mode::Effect, sr as f32);
+        let mut engine = Engine::with_params(Mode::Effect, sr as f32, params);
         let mut out = vec![0.0f32; len];
         for start in (0..len).step_by(64) {
             let mut l: Vec<f32> = (start..start + 64)
@@ -28,7 +39,7 @@ fn main() {
         let t6 = (onset..len - 48).find(|&a| env(a) >= 0.5 * fin).unwrap() - onset;
         let t20 = (onset..len - 48).find(|&a| env(a) >= 0.1 * fin).unwrap() - onset;
         println!(
-            "{hz} Hz: -20 dB after {:.1} ms, -6 dB after {:.1} ms",
+            "{hz} Hz ({label}): -20 dB after {:.1} ms, -6 dB after {:.1} ms",
             t20 as f32 / 48.0,
             t6 as f32 / 48.0
         );
