@@ -4,6 +4,9 @@
 //!
 //! `cargo bench -p luthier --bench analysis` prints the table at the end.
 
+mod common;
+
+use common::estimate;
 use criterion::{black_box, Criterion};
 use luthier::analysis::features::Analyzer;
 use luthier::analysis::pitch::{PitchConfig, PitchTracker};
@@ -83,27 +86,15 @@ fn benches(c: &mut Criterion) {
     group.finish();
 }
 
-fn estimate(name: &str) -> Option<f64> {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../target/criterion/analysis_1s_48k")
-        .join(name)
-        .join("new/estimates.json");
-    let text = std::fs::read_to_string(path).ok()?;
-    let rest = &text[text.find("\"mean\"")?..];
-    let at = rest.find("\"point_estimate\":")? + "\"point_estimate\":".len();
-    let value: String = rest[at..]
-        .chars()
-        .take_while(|c| c.is_ascii_digit() || *c == '.' || *c == 'e' || *c == '-')
-        .collect();
-    value.parse::<f64>().ok().map(|ns| ns * 1e-9)
-}
-
 fn main() {
     let mut criterion = Criterion::default().configure_from_args();
     benches(&mut criterion);
     criterion.final_summary();
     if std::env::args().any(|a| a == "--bench") {
-        if let (Some(ours), Some(base)) = (estimate("features"), estimate("direct_yin_baseline")) {
+        if let (Some(ours), Some(base)) = (
+            estimate("analysis_1s_48k", "features"),
+            estimate("analysis_1s_48k", "direct_yin_baseline"),
+        ) {
             println!("\nf0 + loudness, one second of 48 kHz audio, 250 frames/s:");
             println!(
                 "  ours:                  {:.3} ms = {:.2} % of one core",

@@ -6,6 +6,9 @@
 //!
 //! `cargo bench -p luthier --bench synth` prints a table of ratios at the end.
 
+mod common;
+
+use common::estimate;
 use criterion::{black_box, Criterion};
 use luthier::dsp::bank::Kernel;
 use luthier::dsp::frames::{Frame, Segment};
@@ -213,25 +216,8 @@ fn benches(c: &mut Criterion) {
     group.finish();
 }
 
-/// Criterion's point estimate (mean, seconds) of one bench of this run.
-fn estimate(name: &str) -> Option<f64> {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../target/criterion/synth_1s_48k")
-        .join(name)
-        .join("new/estimates.json");
-    let text = std::fs::read_to_string(path).ok()?;
-    let at = text.find("\"mean\"")?;
-    let rest = &text[at..];
-    let pe = rest.find("\"point_estimate\":")? + "\"point_estimate\":".len();
-    let value: String = rest[pe..]
-        .chars()
-        .take_while(|c| c.is_ascii_digit() || *c == '.' || *c == 'e' || *c == '-')
-        .collect();
-    value.parse::<f64>().ok().map(|ns| ns * 1e-9)
-}
-
 fn report() {
-    let Some(baseline) = estimate("scalar_baseline") else {
+    let Some(baseline) = estimate("synth_1s_48k", "scalar_baseline") else {
         return;
     };
     println!("\nOne second of 48 kHz audio, {HARMONICS} harmonics, {BANDS} noise bands (means of this run):");
@@ -247,7 +233,7 @@ fn report() {
     );
     names.extend(["noise".into(), "reverb".into()]);
     for name in &names {
-        if let Some(t) = estimate(name) {
+        if let Some(t) = estimate("synth_1s_48k", name) {
             println!(
                 "{name:<22} {:>9.3} ms {:>13.0}x {:>15.1}x",
                 t * 1e3,
@@ -257,7 +243,10 @@ fn report() {
         }
     }
     let harmonic_samples = (SR as usize * HARMONICS) as f64;
-    if let (Some(simd), Some(peak)) = (estimate("harmonic_avx2fma"), estimate("fma_peak")) {
+    if let (Some(simd), Some(peak)) = (
+        estimate("synth_1s_48k", "harmonic_avx2fma"),
+        estimate("synth_1s_48k", "fma_peak"),
+    ) {
         let rate = harmonic_samples / simd;
         let peak_flops = PEAK_FLOPS_PER_CALL / peak;
         println!(

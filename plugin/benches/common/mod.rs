@@ -1,0 +1,19 @@
+//! What the benches share: reading criterion's result of this run, so that each bench can print
+//! its figures as ratios against the baseline it measured alongside.
+
+/// The mean (seconds) criterion estimated for `group/name` in the latest run.
+pub fn estimate(group: &str, name: &str) -> Option<f64> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../target/criterion")
+        .join(group)
+        .join(name)
+        .join("new/estimates.json");
+    let text = std::fs::read_to_string(path).ok()?;
+    let rest = &text[text.find("\"mean\"")?..];
+    let at = rest.find("\"point_estimate\":")? + "\"point_estimate\":".len();
+    let value: String = rest[at..]
+        .chars()
+        .take_while(|c| c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '-' | '+'))
+        .collect();
+    value.parse::<f64>().ok().map(|ns| ns * 1e-9)
+}
