@@ -453,11 +453,11 @@ impl Engine {
                 Mode::Effect => {
                     self.listen(channels, input_channels, from, to);
                     self.voices[0].synth.render(&mut channels[0][from..to]);
-                    fill_from_first(channels, 1, from, to, false);
+                    copy_first_to_rest(channels, from, to);
                 }
                 Mode::Instrument => {
                     self.synthesize(&mut channels[0][from..to]);
-                    fill_from_first(channels, 1, from, to, false);
+                    copy_first_to_rest(channels, from, to);
                 }
             }
             self.output_stage(channels, from, to);
@@ -617,22 +617,12 @@ fn voice_frame<'a>(controls: &'a VoiceControls, timbre: &'a PlaceholderTimbre) -
     }
 }
 
-/// Copies channel 0 into the channels from `first_copy` on (a mono source on a stereo bus), or
-/// silences them all when there was no source.
-fn fill_from_first(
-    channels: &mut [&mut [f32]],
-    first_copy: usize,
-    from: usize,
-    to: usize,
-    silence: bool,
-) {
+/// Copies channel 0 (the mono synth) into every other channel of the bus.
+fn copy_first_to_rest(channels: &mut [&mut [f32]], from: usize, to: usize) {
     let Some((head, rest)) = channels.split_first_mut() else {
         return;
     };
-    if silence {
-        head[from..to].fill(0.0);
-    }
-    for channel in rest.iter_mut().skip(first_copy - 1) {
+    for channel in rest.iter_mut() {
         channel[from..to].copy_from_slice(&head[from..to]);
     }
 }
