@@ -52,10 +52,10 @@ const HOLD_CONFIDENCE: f32 = 0.4;
 const GATE_DB: f32 = -60.0;
 /// Effect: the delay from an input onset to the output's -6 dB point, measured for a 440 Hz tone
 /// (`tests/clap_plugins.rs` holds the report to the measurement). Lower notes need more signal
-/// before their pitch is sure and their loudness window (three periods) fills: measured with
-/// `cargo run --release -p luthier --example onset_latency`, 82 Hz 15.6 ms, 110 Hz 17.5 ms,
-/// 220 Hz 10.4 ms, 440 Hz 5.6 ms, 880 Hz 8.8 ms.
-const EFFECT_LATENCY_SECONDS: f32 = 0.006;
+/// before their pitch is sure (about 1.3 periods): measured with
+/// `cargo run --release -p luthier --example onset_latency`, 82 Hz 15.5 ms, 110 Hz 12.7 ms,
+/// 220 Hz 10.2 ms, 440 Hz 4.9 ms, 880 Hz 5.6 ms.
+const EFFECT_LATENCY_SECONDS: f32 = 0.005;
 
 /// Effect: amplitude factor per frame while unvoiced (-4.4 dB), and where it becomes zero.
 const UNVOICED_DECAY: f32 = 0.6;
