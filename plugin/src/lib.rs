@@ -6,4 +6,5 @@ pub mod analysis;
 pub mod control;
 pub mod dsp;
 pub mod engine;
+pub mod model;
 pub mod plugins;

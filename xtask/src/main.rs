@@ -6,13 +6,17 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+mod onnxruntime;
+
 const PLUGIN_CRATE: &str = "luthier";
 const USAGE: &str = "Usage:
   cargo xtask install            build the release plugins and copy them into ~/.clap and ~/.vst3
   cargo xtask test [ARGS...]     set up the test venv, bundle the plugins, run every test
                                  (ARGS go to `cargo test`, e.g. a test name filter)
   cargo xtask bundle luthier [--release]
-                                 write target/bundled/luthier.clap and luthier.vst3
+                                 write target/bundled/luthier.clap and luthier.vst3, with
+                                 the ONNX Runtime library (fetched once from PyPI, cached)
+  cargo xtask onnxruntime        fetch the ONNX Runtime library if needed; print its path
   cargo xtask bench-pitch        pitch-tracker accuracy against pyin and crepe-tiny on
                                  fluidsynth renders (installs ~3 GB of PyTorch on first run)";
 
@@ -31,7 +35,15 @@ fn run() -> Result<()> {
         "install" => install(),
         "test" => test(args.collect()),
         "bench-pitch" => bench_pitch(),
-        "bundle" | "bundle-universal" | "known-packages" => {
+        "bundle" => {
+            nice_plug_xtask::main_with_args("cargo xtask", std::iter::once(command).chain(args))?;
+            onnxruntime::place_in_bundles(&target_dir().join("bundled"))
+        }
+        "onnxruntime" => {
+            println!("{}", onnxruntime::ensure_library()?.display());
+            Ok(())
+        }
+        "bundle-universal" | "known-packages" => {
             nice_plug_xtask::main_with_args("cargo xtask", std::iter::once(command).chain(args))
         }
         "" | "help" | "--help" | "-h" => {
@@ -53,7 +65,8 @@ fn step(message: &str) {
 fn bundle(extra_args: &[&str]) -> Result<()> {
     let args: Vec<String> = extra_args.iter().map(|s| s.to_string()).collect();
     nice_plug_xtask::build(&[PLUGIN_CRATE.to_string()], &args)?;
-    nice_plug_xtask::bundle(&target_dir(), PLUGIN_CRATE, &args, false)
+    nice_plug_xtask::bundle(&target_dir(), PLUGIN_CRATE, &args, false)?;
+    onnxruntime::place_in_bundles(&target_dir().join("bundled"))
 }
 
 fn install() -> Result<()> {
@@ -61,7 +74,11 @@ fn install() -> Result<()> {
     bundle(&["--release"])?;
     let home = PathBuf::from(std::env::var_os("HOME").context("HOME is not set")?);
     let bundled = target_dir().join("bundled");
-    for (bundle, folder) in [("luthier.clap", ".clap"), ("luthier.vst3", ".vst3")] {
+    for (bundle, folder) in [
+        ("luthier.clap", ".clap"),
+        (onnxruntime::LIBRARY, ".clap"),
+        ("luthier.vst3", ".vst3"),
+    ] {
         let dest = home.join(folder).join(bundle);
         copy_replacing(&bundled.join(bundle), &dest)?;
         eprintln!("installed {}", dest.display());
@@ -92,7 +109,9 @@ fn test(cargo_args: Vec<String>) -> Result<()> {
     // The same feature set as the alloc-check bundle, so the test build reuses its dependencies.
     // `--all-targets` leaves out doc-tests: there are none, and their empty reports would end
     // the log.
+    let runtime = onnxruntime::ensure_library()?;
     let mut child = Command::new("cargo")
+        .env("LUTHIER_ONNXRUNTIME", &runtime)
         .args([
             "test",
             "--workspace",
@@ -199,7 +218,7 @@ fn ensure_requirements(requirements: &Path, stamp: &str) -> Result<()> {
     Ok(())
 }
 
-fn run_checked(command: &mut Command, what: &str) -> Result<()> {
+pub(crate) fn run_checked(command: &mut Command, what: &str) -> Result<()> {
     let status = command
         .status()
         .with_context(|| format!("could not {what}"))?;
