@@ -27,6 +27,7 @@ use crate::dsp::frames::{Frame, Segment};
 use crate::dsp::reverb::{builtin_room_ir, Reverb};
 use crate::dsp::smoother::LinearSmoother;
 use crate::dsp::synth::{SynthConfig, VoiceSynth};
+use crate::model::inference::{Link, Request, VoiceRequest};
 
 /// Lowest and highest host rates the engine is built and tested for.
 pub const MIN_SAMPLE_RATE: f32 = 22_050.0;
@@ -142,6 +143,54 @@ pub struct Stats {
     pub rejected_events: u64,
     /// Control frames the synth refused (NaN, infinite or negative values).
     pub rejected_frames: u64,
+    /// Frames whose decoder reply came too late; the previous controls were held.
+    pub decoder_underruns: u64,
+}
+
+/// How the engine runs a decoder: what it takes from the host's setup.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DecoderOptions {
+    /// Frames between a request and the frame it becomes audible in. A host block is analysed
+    /// and synthesised in one burst, so a reply can only be ready for a later block: the slack
+    /// must span the host's largest block (`slack_for_block`).
+    pub slack_frames: u32,
+    /// The host renders offline: wait for every reply, so renders are repeatable.
+    pub offline: bool,
+}
+
+/// The smallest slack that spans a host block of `max_block` samples (at least one frame).
+pub fn slack_for_block(max_block: u32, sample_rate: f32) -> u32 {
+    let hop = sample_rate / crate::model::card::FRAME_RATE_HZ as f32;
+    ((max_block as f32 / hop).ceil() as u32).max(1)
+}
+
+/// Longest slack the engine keeps conditioning for (1 s of frames).
+const MAX_SLACK: usize = 250;
+
+/// What the effect decided for a frame it sent to the decoder, kept until the reply plays.
+#[derive(Debug, Clone, Copy, Default)]
+struct Pending {
+    f0_hz: f32,
+    /// The voicing policy's factor (1 voiced, decaying when not, 0 silent).
+    gain: f32,
+    from_silence: bool,
+}
+
+/// The effect's path through the decoder.
+struct DecoderPath {
+    link: Link,
+    options: DecoderOptions,
+    /// The next frame to request.
+    frame: u64,
+    pending: Vec<Pending>,
+    /// The voicing policy's running factor.
+    gain: f32,
+    /// The last controls that arrived (held through an underrun).
+    amplitude: f32,
+    harmonics: Vec<f32>,
+    noise: Vec<f32>,
+    /// `noise` times the policy's factor, as played.
+    noise_played: Vec<f32>,
 }
 
 /// The fixed spectrum voices play until the decoder provides one: harmonic k at 1/k.
@@ -186,6 +235,7 @@ pub struct Engine {
     analyzer: Option<Analyzer>,
     last_features: Option<Features>,
     effect_voiced: bool,
+    decoder: Option<DecoderPath>,
     stats: Stats,
 }
 
@@ -206,13 +256,56 @@ impl Engine {
 
     /// As `new`, with the knobs (and the effect's pitch range) set from the start.
     pub fn with_params(mode: Mode, sample_rate: f32, initial: Params) -> Self {
+        Self::build(mode, sample_rate, initial, None)
+    }
+
+    /// As `with_params`, with the synthesis controls coming from a decoder (so far the effect
+    /// only; the instrument keeps its fixed spectrum). The synth takes the model's harmonics
+    /// and noise bands.
+    pub fn with_decoder(
+        mode: Mode,
+        sample_rate: f32,
+        initial: Params,
+        link: Link,
+        options: DecoderOptions,
+    ) -> Self {
+        Self::build(mode, sample_rate, initial, Some((link, options)))
+    }
+
+    fn build(
+        mode: Mode,
+        sample_rate: f32,
+        initial: Params,
+        decoder: Option<(Link, DecoderOptions)>,
+    ) -> Self {
         let sample_rate = if sample_rate.is_finite() {
             sample_rate.clamp(MIN_SAMPLE_RATE, MAX_SAMPLE_RATE)
         } else {
             48_000.0
         };
         let params = Params::default();
-        let config = SynthConfig::standard(sample_rate.round() as u32);
+        let mut config = SynthConfig::standard(sample_rate.round() as u32);
+        if let Some((link, _)) = &decoder {
+            config.harmonics = link.card().harmonics;
+            config.noise_bands = link.card().noise_bands;
+            config.noise_spacing_hz = link.card().noise_band_hz as f32;
+        }
+        let decoder = decoder
+            .filter(|_| mode == Mode::Effect)
+            .map(|(link, options)| DecoderPath {
+                link,
+                options: DecoderOptions {
+                    slack_frames: options.slack_frames.clamp(1, MAX_SLACK as u32),
+                    ..options
+                },
+                frame: 0,
+                pending: vec![Pending::default(); MAX_SLACK + 1],
+                gain: 0.0,
+                amplitude: 0.0,
+                harmonics: vec![0.0; config.harmonics],
+                noise: vec![0.0; config.noise_bands],
+                noise_played: vec![0.0; config.noise_bands],
+            });
         let voices = (0..MAX_VOICES)
             .map(|i| Voice {
                 // A seed per voice, so that chords do not play the same noise in unison.
@@ -252,6 +345,7 @@ impl Engine {
             analyzer: (mode == Mode::Effect).then(|| Analyzer::new(sample_rate, initial.pitch)),
             last_features: None,
             effect_voiced: false,
+            decoder,
             stats: Stats::default(),
         }
         .with_effect_voice_silent()
@@ -299,7 +393,13 @@ impl Engine {
     pub fn latency_samples(&self) -> u32 {
         match self.mode {
             Mode::Instrument => 0,
-            Mode::Effect => (EFFECT_LATENCY_SECONDS * self.sample_rate).round() as u32,
+            Mode::Effect => {
+                let slack = self.decoder.as_ref().map_or(0.0, |d| {
+                    d.options.slack_frames as f32 * self.sample_rate
+                        / crate::model::card::FRAME_RATE_HZ as f32
+                });
+                (EFFECT_LATENCY_SECONDS * self.sample_rate + slack).round() as u32
+            }
         }
     }
 
@@ -307,6 +407,7 @@ impl Engine {
         let rejected_frames = self.voices.iter().map(|v| v.synth.invalid_frames()).sum();
         Stats {
             rejected_frames,
+            decoder_underruns: self.decoder.as_ref().map_or(0, |d| d.link.underruns()),
             ..self.stats
         }
     }
@@ -343,6 +444,13 @@ impl Engine {
         if let Some(analyzer) = &mut self.analyzer {
             analyzer.reset();
             self.voices[0].controls.amplitude = 0.0;
+        }
+        if let Some(path) = &mut self.decoder {
+            // Frames already requested still come back and are skipped by number; what they
+            // would play is forgotten.
+            path.gain = 0.0;
+            path.amplitude = 0.0;
+            path.pending.fill(Pending::default());
         }
         self.reverb.reset();
         self.input_gain.reset(db_to_gain(self.params.input_gain_db));
@@ -470,6 +578,10 @@ impl Engine {
     fn next_segment(&mut self) {
         self.segment = self.segment.next();
         self.segment_pos = 0;
+        if self.decoder.is_some() {
+            self.next_decoded_frame();
+            return;
+        }
         if let Some(analyzer) = &mut self.analyzer {
             let features = analyzer.analyze();
             self.last_features = Some(features);
@@ -515,6 +627,84 @@ impl Engine {
                 voice.synth.push(&frame, self.segment);
             }
         }
+    }
+
+    /// Effect through the decoder: this frame's features go out as a request, and the reply
+    /// for the frame `slack` frames back plays, with the voicing policy decided for it then.
+    fn next_decoded_frame(&mut self) {
+        let (Some(analyzer), Some(path)) = (&mut self.analyzer, &mut self.decoder) else {
+            return;
+        };
+        let features = analyzer.analyze();
+        self.last_features = Some(features);
+        let needed = if self.effect_voiced {
+            HOLD_CONFIDENCE
+        } else {
+            VOICED_CONFIDENCE
+        };
+        let voiced = features.confidence >= needed && features.loudness_db > GATE_DB;
+        self.effect_voiced = voiced;
+        let slot = (path.frame % path.pending.len() as u64) as usize;
+        let previous_f0 = self.voices[0].controls.f0_hz;
+        let from_silence = voiced && path.gain == 0.0;
+        if voiced {
+            path.gain = 1.0;
+            self.voices[0].controls.f0_hz = features.f0_hz;
+        } else {
+            path.gain *= UNVOICED_DECAY;
+            if path.gain < SILENT_AMPLITUDE {
+                path.gain = 0.0;
+                analyzer.forget_octave();
+            }
+        }
+        let f0_hz = if voiced { features.f0_hz } else { previous_f0 };
+        path.pending[slot] = Pending {
+            f0_hz,
+            gain: path.gain,
+            from_silence,
+        };
+        let mut request = Request {
+            frame: path.frame,
+            ..Request::default()
+        };
+        request.voices[0] = VoiceRequest {
+            // A silent voice needs no decoding: its reply is zero, and so is its gain.
+            active: path.gain > 0.0,
+            reset: from_silence,
+            f0_hz,
+            loudness_db: features.loudness_db,
+        };
+        path.link.send(request);
+        path.frame += 1;
+
+        let slack = path.options.slack_frames as u64;
+        let Some(playing) = path.frame.checked_sub(1 + slack) else {
+            // Nothing has had time to come back yet: silence.
+            return;
+        };
+        let pending = path.pending[(playing % path.pending.len() as u64) as usize];
+        if let Some(reply) = path.link.take(playing, path.options.offline) {
+            path.amplitude = reply.amplitude[0];
+            let (k, b) = (path.harmonics.len(), path.noise.len());
+            path.harmonics.copy_from_slice(&reply.harmonics[0][..k]);
+            path.noise.copy_from_slice(&reply.noise[0][..b]);
+        }
+        for (played, n) in path.noise_played.iter_mut().zip(&path.noise) {
+            *played = n * pending.gain;
+        }
+        let voice = &mut self.voices[0];
+        let mut frame = Frame {
+            f0_hz: pending.f0_hz,
+            amplitude: 0.0,
+            harmonics: &path.harmonics,
+            noise: &path.noise_played,
+        };
+        if pending.from_silence {
+            // From silence: start at the new pitch, phase zero, fading in over the frame.
+            voice.synth.reset(&frame, self.segment);
+        }
+        frame.amplitude = path.amplitude * pending.gain;
+        voice.synth.push(&frame, self.segment);
     }
 
     fn synthesize(&mut self, out: &mut [f32]) {

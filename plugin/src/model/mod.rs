@@ -3,4 +3,5 @@
 
 pub mod card;
 pub mod decoder;
+pub mod inference;
 pub mod runtime;

@@ -1,0 +1,128 @@
+//! The effect playing through the ONNX decoder (the random-weight test model): it follows the
+//! input's pitch, offline renders repeat bit for bit, and the reported latency grows by the
+//! hand-off slack.
+
+use luthier::engine::{DecoderOptions, Engine, Mode, Params};
+use luthier::model::decoder::Decoder;
+use luthier::model::inference::Link;
+use std::path::{Path, PathBuf};
+
+const SR: f32 = 48_000.0;
+
+fn runtime() -> Option<PathBuf> {
+    std::env::var_os("LUTHIER_ONNXRUNTIME")
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("HOME").map(|h| {
+                PathBuf::from(h).join(".cache/luthier/onnxruntime-1.32.0/libonnxruntime.so.1.32.0")
+            })
+        })
+}
+
+fn effect(offline: bool, slack_frames: u32) -> Engine {
+    let model = Path::new(env!("CARGO_MANIFEST_DIR")).join("../models/test/luthier-test.onnx");
+    let decoder = Decoder::load(&model, runtime().as_deref()).unwrap();
+    let link = Link::start(decoder).unwrap();
+    let options = DecoderOptions {
+        slack_frames,
+        offline,
+    };
+    Engine::with_decoder(Mode::Effect, SR, Params::default(), link, options)
+}
+
+fn sine(hz: f32, amp: f32, onset: usize, len: usize) -> Vec<f32> {
+    (0..len)
+        .map(|i| {
+            if i < onset {
+                0.0
+            } else {
+                amp * (std::f32::consts::TAU * hz * (i - onset) as f32 / SR).sin()
+            }
+        })
+        .collect()
+}
+
+fn render(engine: &mut Engine, input: &[f32], block: usize) -> Vec<f32> {
+    let mut out = Vec::with_capacity(input.len());
+    for chunk in input.chunks(block) {
+        let mut left = chunk.to_vec();
+        let mut right = chunk.to_vec();
+        engine.process(&mut [&mut left, &mut right], 2, &[]);
+        assert_eq!(left, right);
+        out.extend_from_slice(&left);
+    }
+    out
+}
+
+#[test]
+fn offline_renders_follow_the_pitch_and_repeat_exactly() {
+    let input = sine(220.0, 0.3, 4_800, 48_000);
+    let first = render(&mut effect(true, 2), &input, 512);
+    let second = render(&mut effect(true, 2), &input, 512);
+    assert!(first.iter().all(|x| x.is_finite()));
+    assert_eq!(first, second, "two offline renders differ");
+    // The random decoder picks some spectrum and much noise, but its partials must sit on
+    // the input's harmonics: power at k * 220 Hz against power halfway between them.
+    let tail = &first[first.len() - 24_000..];
+    let power_at = |hz: f32| {
+        let (mut re, mut im) = (0.0f64, 0.0f64);
+        for (i, x) in tail.iter().enumerate() {
+            let w = 0.5 - 0.5 * (std::f64::consts::TAU * i as f64 / tail.len() as f64).cos();
+            let phase = std::f64::consts::TAU * hz as f64 * i as f64 / SR as f64;
+            re += w * *x as f64 * phase.cos();
+            im += w * *x as f64 * phase.sin();
+        }
+        re * re + im * im
+    };
+    let harmonics = |f0: f32| -> f64 { (1..=20).map(|k| power_at(f0 * k as f32)).sum() };
+    let on = harmonics(220.0);
+    let db = |other: f64| 10.0 * (on / other).log10();
+    assert!(on > 1e-6, "the decoded effect is silent");
+    // Its noise is loud (random noise magnitudes average 0.47), so the margins are modest:
+    // 7.5 dB measured over the between-harmonic power.
+    let between: f64 = (1..=20).map(|k| power_at(220.0 * (k as f32 + 0.5))).sum();
+    assert!(
+        db(between) > 5.0,
+        "{:.1} dB over the power between harmonics",
+        db(between)
+    );
+    for other in [207.65, 233.08] {
+        assert!(
+            db(harmonics(other)) > 5.0,
+            "{:.1} dB over the harmonics of {other} Hz",
+            db(harmonics(other))
+        );
+    }
+}
+
+#[test]
+fn latency_includes_the_slack_and_the_output_waits_for_it() {
+    let plain = Engine::with_params(Mode::Effect, SR, Params::default()).latency_samples();
+    for slack in [1u32, 3] {
+        let mut engine = effect(true, slack);
+        let hop = SR / 250.0;
+        assert_eq!(
+            engine.latency_samples(),
+            plain + (slack as f32 * hop).round() as u32
+        );
+        // An onset at 0.1 s: the decoded output starts `slack` frames after the plain one.
+        let input = sine(440.0, 0.3, 4_800, 24_000);
+        let onset = |out: &[f32]| out.iter().position(|x| x.abs() > 1e-4).unwrap();
+        let decoded = onset(&render(&mut engine, &input, 256));
+        let mut plain_engine = Engine::with_params(Mode::Effect, SR, Params::default());
+        let undecoded = onset(&render(&mut plain_engine, &input, 256));
+        let delay = decoded as f32 - undecoded as f32;
+        assert!(
+            (delay - slack as f32 * hop).abs() <= hop,
+            "slack {slack}: starts {delay} samples after the plain effect"
+        );
+    }
+}
+
+#[test]
+fn silence_in_gives_silence_out_and_no_decoder_work() {
+    let mut engine = effect(true, 1);
+    let out = render(&mut engine, &vec![0.0; 24_000], 128);
+    assert!(out.iter().all(|&x| x == 0.0));
+    assert_eq!(engine.stats().decoder_underruns, 0);
+}
