@@ -5,6 +5,7 @@ use clack_extensions::audio_ports::{AudioPortInfoBuffer, PluginAudioPorts};
 use clack_extensions::audio_ports_config::{AudioPortsConfigBuffer, PluginAudioPortsConfig};
 use clack_extensions::latency::{HostLatency, HostLatencyImpl, PluginLatency};
 use clack_extensions::params::{ParamInfoBuffer, PluginParams};
+use clack_extensions::render::{PluginRender, RenderMode};
 use clack_host::events::event_types::{NoteOffEvent, NoteOnEvent, ParamValueEvent};
 use clack_host::events::Match;
 use clack_host::prelude::*;
@@ -181,6 +182,24 @@ impl ClapPlugin {
         Err(format!(
             "no layout with {inputs} inputs and {outputs} outputs"
         ))
+    }
+
+    /// Tells the plugin whether the next activation renders offline (CLAP's render extension),
+    /// as a DAW does for an export. Deactivates first.
+    pub fn set_offline(&mut self, offline: bool) -> Result<(), String> {
+        self.deactivate();
+        let mut handle = self.instance.plugin_handle();
+        let render = handle
+            .get_extension::<PluginRender>()
+            .ok_or("no render extension")?;
+        let mode = if offline {
+            RenderMode::Offline
+        } else {
+            RenderMode::Realtime
+        };
+        render
+            .set(&mut handle, mode)
+            .map_err(|e| format!("render mode: {e:?}"))
     }
 
     /// Activates and starts processing. Returns an error if the plugin refuses the setup.

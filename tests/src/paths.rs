@@ -50,3 +50,8 @@ pub fn alloc_check_clap_bundle() -> PathBuf {
 pub fn venv_python() -> PathBuf {
     existing(workspace_root().join(".venv/bin/python"))
 }
+
+/// The random-weight decoder the Python exporter wrote for plumbing tests.
+pub fn test_model() -> PathBuf {
+    existing(workspace_root().join("models/test/luthier-test.onnx"))
+}

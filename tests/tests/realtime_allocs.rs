@@ -5,7 +5,7 @@
 //! path proves that the guard really fires through this host.
 
 use luthier_tests::clap_host::{ClapBundle, Note};
-use luthier_tests::paths::alloc_check_clap_bundle;
+use luthier_tests::paths::{alloc_check_clap_bundle, test_model};
 use luthier_tests::signal::{random_block_sizes, sine};
 use std::process::{Command, Output};
 
@@ -21,7 +21,12 @@ fn run_child(canary: bool) -> Output {
         "--nocapture",
         "--test-threads=1",
     ]);
-    command.env(CHILD_ENV, "1").env("NICE_LOG", "stderr");
+    // The effect plays through the decoder (the test model), whose hand-off must not allocate
+    // either; the instrument keeps its fixed spectrum.
+    command
+        .env(CHILD_ENV, "1")
+        .env("NICE_LOG", "stderr")
+        .env("LUTHIER_MODEL", test_model());
     if canary {
         command.env(CANARY_ENV, "1");
     } else {
@@ -51,6 +56,11 @@ fn process_does_not_allocate_in_either_plugin() {
     assert!(
         stdout.contains("exercised both plugins"),
         "the child did not run:\n{}",
+        describe(&output)
+    );
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("playing model 'luthier-test'"),
+        "the effect did not load the decoder:\n{}",
         describe(&output)
     );
 }

@@ -4,4 +4,5 @@
 pub mod card;
 pub mod decoder;
 pub mod inference;
+pub mod library;
 pub mod runtime;

@@ -1,7 +1,10 @@
 //! What both plugins do with their engine: build it at activation, feed it each block.
 
 use super::events::EventQueue;
-use crate::engine::{self, Engine, Mode};
+use crate::engine::{self, DecoderOptions, Engine, Mode};
+use crate::model::decoder::Decoder;
+use crate::model::inference::Link;
+use crate::model::library;
 use nice_plug::prelude::*;
 
 pub struct Runner {
@@ -15,6 +18,21 @@ pub struct Runner {
     /// at activation, so the real-time test can prove that its guard fires.
     #[cfg(feature = "assert_process_allocs")]
     alloc_canary: bool,
+}
+
+/// The decoder for this instance, when a model is found; its thread starts here, off the audio
+/// thread. So far only the effect plays through it.
+fn load_decoder(mode: Mode) -> Result<Option<Link>, String> {
+    if mode != Mode::Effect {
+        return Ok(None);
+    }
+    let Some(path) = library::resolve(None) else {
+        return Ok(None);
+    };
+    let decoder = Decoder::load(&path, None).map_err(|e| e.to_string())?;
+    Link::start(decoder)
+        .map(Some)
+        .map_err(|e| format!("cannot start the decoder thread: {e}"))
 }
 
 impl Runner {
@@ -48,7 +66,28 @@ impl Runner {
             );
             return false;
         }
-        let engine = Engine::with_params(self.mode, rate, params);
+        let engine = match load_decoder(self.mode) {
+            Ok(Some(link)) => {
+                let options = DecoderOptions {
+                    slack_frames: engine::slack_for_block(config.max_buffer_size, rate),
+                    offline: config.process_mode == ProcessMode::Offline,
+                };
+                nice_log!(
+                    "{}: playing model '{}' ({} frames of slack{})",
+                    P::NAME,
+                    link.card().name,
+                    options.slack_frames,
+                    if options.offline { ", offline" } else { "" }
+                );
+                Engine::with_decoder(self.mode, rate, params, link, options)
+            }
+            Ok(None) => Engine::with_params(self.mode, rate, params),
+            Err(why) => {
+                // Keep playing (the fixed spectrum) and say why.
+                nice_log!("{}: no model loaded: {why}", P::NAME);
+                Engine::with_params(self.mode, rate, params)
+            }
+        };
         self.restart_requested = false;
         context.set_latency_samples(engine.latency_samples());
         self.input_channels = layout.main_input_channels.map_or(0, |c| c.get() as usize);
