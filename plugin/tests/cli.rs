@@ -152,3 +152,107 @@ fn clear_errors_for_files_it_cannot_use() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot write"));
 }
+
+fn test_model() -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../models/test/luthier-test.onnx")
+        .display()
+        .to_string()
+}
+
+#[test]
+fn render_plays_audio_through_a_model_repeatably_and_aligned() {
+    let (rate, len) = (44_100u32, 44_100usize);
+    let wav = scratch("render_in.wav");
+    // Silence, then a 330 Hz tone from 0.25 s.
+    let onset = len / 4;
+    let tone = |i: usize, _| {
+        if i < onset {
+            0.0
+        } else {
+            0.4 * (std::f32::consts::TAU * 330.0 * (i - onset) as f32 / rate as f32).sin()
+        }
+    };
+    write_wav(&wav, rate, 1, 16, tone, len);
+    let render = |name: &str| {
+        let out = scratch(name);
+        let model = test_model();
+        let result = luthier(&[
+            "render",
+            "--model",
+            &model,
+            "--audio",
+            wav.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+        ]);
+        assert!(
+            result.status.success(),
+            "{}",
+            String::from_utf8_lossy(&result.stderr)
+        );
+        out
+    };
+    let (a, b) = (render("render_a.wav"), render("render_b.wav"));
+    assert_eq!(std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
+    let samples: Vec<f32> = hound::WavReader::open(&a)
+        .unwrap()
+        .into_samples::<f32>()
+        .map(|s| s.unwrap())
+        .collect();
+    assert_eq!(samples.len(), len, "the output is as long as the input");
+    // Latency removed: the output starts within a few ms of the input's onset (the tracker
+    // needs about two periods of 330 Hz), not the reported latency later.
+    let start = samples.iter().position(|x| x.abs() > 1e-3).unwrap();
+    let ms = (start as f64 - onset as f64) / rate as f64 * 1e3;
+    assert!(
+        (-2.0..=8.0).contains(&ms),
+        "output starts {ms:.1} ms after the input"
+    );
+}
+
+#[test]
+fn render_errors_are_clear() {
+    let wav = scratch("render_err.wav");
+    write_wav(&wav, 48_000, 1, 16, |_, _| 0.0, 4_800);
+    let out = scratch("render_err_out.wav");
+    let run = |args: &[&str]| {
+        let result = luthier(args);
+        assert!(!result.status.success(), "{args:?} succeeded");
+        String::from_utf8_lossy(&result.stderr).to_string()
+    };
+    let (wav, out) = (wav.to_str().unwrap(), out.to_str().unwrap());
+    let why = run(&[
+        "render",
+        "--model",
+        "no-such-model",
+        "--audio",
+        wav,
+        "-o",
+        out,
+    ]);
+    assert!(why.contains("no model called 'no-such-model'"), "{why}");
+    let why = run(&[
+        "render",
+        "--model",
+        "/nowhere/m.onnx",
+        "--audio",
+        wav,
+        "-o",
+        out,
+    ]);
+    assert!(why.contains("does not exist"), "{why}");
+    let model = test_model();
+    let why = run(&["render", "--model", &model, "--midi", wav, "-o", out]);
+    assert!(why.contains("--midi"), "{why}");
+    let why = run(&[
+        "render",
+        "--model",
+        &model,
+        "--audio",
+        "/nowhere/in.wav",
+        "-o",
+        out,
+    ]);
+    assert!(why.contains("cannot read"), "{why}");
+}

@@ -153,8 +153,8 @@ fn render_audio(model: &str, input: &Path, out: &Path) -> Result<()> {
     let path = model_path(model)?;
     let decoder = luthier::model::decoder::Decoder::load(&path, None)?;
     let name = decoder.card().name.clone();
-    let link = luthier::model::inference::Link::start(decoder)
-        .context("starting the decoder thread")?;
+    let link =
+        luthier::model::inference::Link::start(decoder).context("starting the decoder thread")?;
     let (mut samples, sample_rate) = read_mono(input)?;
     let rate = sample_rate as f32;
     if !(luthier::engine::MIN_SAMPLE_RATE..=luthier::engine::MAX_SAMPLE_RATE).contains(&rate) {
