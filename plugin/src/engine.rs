@@ -27,7 +27,10 @@ use crate::dsp::frames::{Frame, Segment};
 use crate::dsp::reverb::{builtin_room_ir, Reverb};
 use crate::dsp::smoother::LinearSmoother;
 use crate::dsp::synth::{SynthConfig, VoiceSynth};
-use crate::model::inference::{Link, Request, VoiceRequest};
+use crate::model::inference::{Link, Reply, Request, VoiceRequest};
+
+mod delayed;
+use delayed::{DelayLine, Delayed};
 
 /// Lowest and highest host rates the engine is built and tested for.
 pub const MIN_SAMPLE_RATE: f32 = 22_050.0;
@@ -176,12 +179,59 @@ struct Pending {
     from_silence: bool,
 }
 
-/// The effect's path through the decoder.
+/// Note events in flight through the slack (a few per frame is plenty).
+const DELAYED_EVENTS: usize = 4096;
+
+/// One voice's latest controls from the decoder (held through an underrun).
+struct Decoded {
+    amplitude: f32,
+    harmonics: Vec<f32>,
+    noise: Vec<f32>,
+}
+
+impl Decoded {
+    fn new(harmonics: usize, noise: usize) -> Self {
+        Self {
+            amplitude: 0.0,
+            harmonics: vec![0.0; harmonics],
+            noise: vec![0.0; noise],
+        }
+    }
+
+    fn take_row(&mut self, reply: &Reply, voice: usize) {
+        self.amplitude = reply.amplitude[voice];
+        let (k, b) = (self.harmonics.len(), self.noise.len());
+        self.harmonics.copy_from_slice(&reply.harmonics[voice][..k]);
+        self.noise.copy_from_slice(&reply.noise[voice][..b]);
+    }
+
+    fn frame(&self, f0_hz: f32) -> Frame<'_> {
+        Frame {
+            f0_hz,
+            amplitude: self.amplitude,
+            harmonics: &self.harmonics,
+            noise: &self.noise,
+        }
+    }
+}
+
+/// The path through the decoder: frames go out as requests and come back `slack` frames later.
 struct DecoderPath {
     link: Link,
     options: DecoderOptions,
-    /// The next frame to request.
+    /// The next request's sequence number.
+    seq: u64,
+    /// The next grid frame's index.
     frame: u64,
+    /// Each grid frame's request, by frame index modulo the ring's length.
+    grid: Vec<u64>,
+    /// Instrument: the note events the listener hears `slack` frames late.
+    delayed: DelayLine,
+    /// Instrument: each voice's controls.
+    decoded: Vec<Decoded>,
+    /// Instrument: starts queued per voice and not yet heard (its slot is not free till then).
+    pending_starts: [u32; MAX_VOICES],
+    /// Effect: what was decided for each frame in flight.
     pending: Vec<Pending>,
     /// The voicing policy's running factor.
     gain: f32,
@@ -222,6 +272,8 @@ pub struct Engine {
     /// The frame grid's current segment and how much of it has been rendered.
     segment: Segment,
     segment_pos: usize,
+    /// How many segments have begun (the delayed events' clock).
+    segment_index: u64,
     input_gain: LinearSmoother,
     output_gain: LinearSmoother,
     reverb_mix: LinearSmoother,
@@ -290,22 +342,27 @@ impl Engine {
             config.noise_bands = link.card().noise_bands;
             config.noise_spacing_hz = link.card().noise_band_hz as f32;
         }
-        let decoder = decoder
-            .filter(|_| mode == Mode::Effect)
-            .map(|(link, options)| DecoderPath {
-                link,
-                options: DecoderOptions {
-                    slack_frames: options.slack_frames.clamp(1, MAX_SLACK as u32),
-                    ..options
-                },
-                frame: 0,
-                pending: vec![Pending::default(); MAX_SLACK + 1],
-                gain: 0.0,
-                amplitude: 0.0,
-                harmonics: vec![0.0; config.harmonics],
-                noise: vec![0.0; config.noise_bands],
-                noise_played: vec![0.0; config.noise_bands],
-            });
+        let decoder = decoder.map(|(link, options)| DecoderPath {
+            link,
+            options: DecoderOptions {
+                slack_frames: options.slack_frames.clamp(1, MAX_SLACK as u32),
+                ..options
+            },
+            seq: 0,
+            frame: 0,
+            grid: vec![0; MAX_SLACK + 1],
+            delayed: DelayLine::with_capacity(DELAYED_EVENTS),
+            decoded: (0..MAX_VOICES)
+                .map(|_| Decoded::new(config.harmonics, config.noise_bands))
+                .collect(),
+            pending_starts: [0; MAX_VOICES],
+            pending: vec![Pending::default(); MAX_SLACK + 1],
+            gain: 0.0,
+            amplitude: 0.0,
+            harmonics: vec![0.0; config.harmonics],
+            noise: vec![0.0; config.noise_bands],
+            noise_played: vec![0.0; config.noise_bands],
+        });
         let voices = (0..MAX_VOICES)
             .map(|i| Voice {
                 // A seed per voice, so that chords do not play the same noise in unison.
@@ -334,6 +391,7 @@ impl Engine {
             },
             segment: Segment::first(config.sample_rate, config.frame_rate),
             segment_pos: 0,
+            segment_index: 0,
             input_gain: LinearSmoother::new(1.0, GAIN_RAMP_SECONDS, sample_rate),
             output_gain: LinearSmoother::new(1.0, GAIN_RAMP_SECONDS, sample_rate),
             reverb_mix: LinearSmoother::new(0.0, GAIN_RAMP_SECONDS, sample_rate),
@@ -391,15 +449,13 @@ impl Engine {
 
     /// Samples between an input (or note-on) and its effect on the output.
     pub fn latency_samples(&self) -> u32 {
+        let slack = self.decoder.as_ref().map_or(0.0, |d| {
+            d.options.slack_frames as f32 * self.sample_rate
+                / crate::model::card::FRAME_RATE_HZ as f32
+        });
         match self.mode {
-            Mode::Instrument => 0,
-            Mode::Effect => {
-                let slack = self.decoder.as_ref().map_or(0.0, |d| {
-                    d.options.slack_frames as f32 * self.sample_rate
-                        / crate::model::card::FRAME_RATE_HZ as f32
-                });
-                (EFFECT_LATENCY_SECONDS * self.sample_rate + slack).round() as u32
-            }
+            Mode::Instrument => slack.round() as u32,
+            Mode::Effect => (EFFECT_LATENCY_SECONDS * self.sample_rate + slack).round() as u32,
         }
     }
 
@@ -451,6 +507,8 @@ impl Engine {
             path.gain = 0.0;
             path.amplitude = 0.0;
             path.pending.fill(Pending::default());
+            path.delayed.clear();
+            path.pending_starts = [0; MAX_VOICES];
         }
         self.reverb.reset();
         self.input_gain.reset(db_to_gain(self.params.input_gain_db));
@@ -484,6 +542,10 @@ impl Engine {
     }
 
     fn apply(&mut self, event: &Event) {
+        if self.mode == Mode::Instrument && self.decoder.is_some() {
+            self.apply_decoded(event);
+            return;
+        }
         match *event {
             Event::NoteOn {
                 channel,
@@ -553,9 +615,14 @@ impl Engine {
             if self.segment_pos == self.segment.len() {
                 self.next_segment();
             }
-            let n = (end - from)
+            let mut n = (end - from)
                 .min(RENDER_CHUNK)
                 .min(self.segment.len() - self.segment_pos);
+            if self.mode == Mode::Instrument {
+                if let Some(at) = self.apply_due_events() {
+                    n = n.min(at - self.segment_pos);
+                }
+            }
             let to = from + n;
             match self.mode {
                 Mode::Effect => {
@@ -578,8 +645,12 @@ impl Engine {
     fn next_segment(&mut self) {
         self.segment = self.segment.next();
         self.segment_pos = 0;
+        self.segment_index += 1;
         if self.decoder.is_some() {
-            self.next_decoded_frame();
+            match self.mode {
+                Mode::Effect => self.next_decoded_frame(),
+                Mode::Instrument => self.next_decoded_voices(),
+            }
             return;
         }
         if let Some(analyzer) = &mut self.analyzer {
@@ -664,7 +735,7 @@ impl Engine {
             from_silence,
         };
         let mut request = Request {
-            frame: path.frame,
+            seq: path.seq,
             ..Request::default()
         };
         request.voices[0] = VoiceRequest {
@@ -675,6 +746,8 @@ impl Engine {
             loudness_db: features.loudness_db,
         };
         path.link.send(request);
+        path.grid[slot] = path.seq;
+        path.seq += 1;
         path.frame += 1;
 
         let slack = path.options.slack_frames as u64;
@@ -682,8 +755,9 @@ impl Engine {
             // Nothing has had time to come back yet: silence.
             return;
         };
-        let pending = path.pending[(playing % path.pending.len() as u64) as usize];
-        if let Some(reply) = path.link.take(playing, path.options.offline) {
+        let played = (playing % path.pending.len() as u64) as usize;
+        let pending = path.pending[played];
+        if let Some(reply) = path.link.take(path.grid[played], path.options.offline) {
             path.amplitude = reply.amplitude[0];
             let (k, b) = (path.harmonics.len(), path.noise.len());
             path.harmonics.copy_from_slice(&reply.harmonics[0][..k]);
@@ -707,6 +781,181 @@ impl Engine {
         voice.synth.push(&frame, self.segment);
     }
 
+    /// Instrument with a decoder: a note event changes what the decoder is asked for now, and
+    /// what the listener hears `slack` frames later.
+    fn apply_decoded(&mut self, event: &Event) {
+        let Some(path) = &mut self.decoder else {
+            return;
+        };
+        let slack = path.options.slack_frames as u64;
+        let (when, at) = (self.segment_index + slack, self.segment_pos);
+        let delayed = match *event {
+            Event::NoteOn {
+                channel,
+                key,
+                velocity,
+                ..
+            } => {
+                if key > 127 || !velocity.is_finite() {
+                    self.stats.rejected_events += 1;
+                    return;
+                }
+                let velocity = velocity.clamp(0.0, 1.0);
+                let (voice, fresh) = match self.allocator.note_on(channel, key, velocity) {
+                    Start::Fresh(i) => (i, true),
+                    Start::Retrigger(i) => (i, false),
+                };
+                self.voices[voice].controls.f0_hz = midi_key_to_hz(key as f32);
+                // A voice from silence needs controls at its very first sample: ask for them
+                // now, out of the frame grid, with its GRU state reset.
+                let start = fresh.then(|| {
+                    let mut request = Request {
+                        seq: path.seq,
+                        ..Request::default()
+                    };
+                    request.voices[voice] = VoiceRequest {
+                        active: true,
+                        reset: true,
+                        f0_hz: midi_key_to_hz(key as f32),
+                        loudness_db: velocity_loudness(velocity, path.link.card()),
+                    };
+                    path.link.send(request);
+                    path.seq += 1;
+                    request.seq
+                });
+                path.pending_starts[voice] += 1;
+                Delayed::Start { voice, start }
+            }
+            Event::NoteOff { channel, key, .. } => match self.allocator.note_off(channel, key) {
+                Some(voice) => Delayed::Release { voice },
+                None => return,
+            },
+            Event::Choke { channel, key, .. } => match self.allocator.find(channel, key) {
+                Some(voice) => {
+                    self.allocator.free(voice);
+                    Delayed::Kill { voice }
+                }
+                None => return,
+            },
+            Event::AllNotesOff { .. } => {
+                for voice in 0..MAX_VOICES {
+                    let slot = *self.allocator.slot(voice);
+                    if slot.state == SlotState::Held {
+                        self.allocator.note_off(slot.channel, slot.key);
+                        if let Err(now) = path.delayed.push(when, at, Delayed::Release { voice }) {
+                            Self::hear(&mut self.voices, path, self.segment, self.segment_pos, now);
+                        }
+                    }
+                }
+                return;
+            }
+        };
+        if let Err(now) = path.delayed.push(when, at, delayed) {
+            Self::hear(&mut self.voices, path, self.segment, self.segment_pos, now);
+        }
+    }
+
+    /// Applies the delayed events due now; returns the offset of the next one due in this
+    /// segment, where rendering must stop.
+    fn apply_due_events(&mut self) -> Option<usize> {
+        let path = self.decoder.as_mut()?;
+        while let Some(event) = path.delayed.pop_due(self.segment_index, self.segment_pos) {
+            Self::hear(
+                &mut self.voices,
+                path,
+                self.segment,
+                self.segment_pos,
+                event,
+            );
+        }
+        path.delayed.next_offset(self.segment_index)
+    }
+
+    /// A delayed event reaches the listener.
+    fn hear(
+        voices: &mut [Voice],
+        path: &mut DecoderPath,
+        segment: Segment,
+        segment_pos: usize,
+        event: Delayed,
+    ) {
+        match event {
+            Delayed::Start { voice, start } => {
+                path.pending_starts[voice] = path.pending_starts[voice].saturating_sub(1);
+                let v = &mut voices[voice];
+                if let Some(seq) = start {
+                    let decoded = &mut path.decoded[voice];
+                    match path.link.take(seq, path.options.offline) {
+                        Some(reply) => decoded.take_row(reply, voice),
+                        // Too late: start silent and fade in on the next frame's controls.
+                        None => decoded.amplitude = 0.0,
+                    }
+                    let frame = decoded.frame(v.controls.f0_hz);
+                    v.synth.reset(&frame, segment);
+                    v.synth.push(&frame, segment);
+                    v.synth.start_at(segment_pos);
+                }
+                v.gate.trigger();
+            }
+            Delayed::Release { voice } => voices[voice].gate.release(),
+            Delayed::Kill { voice } => voices[voice].gate.kill(),
+        }
+    }
+
+    /// Instrument with a decoder, at a frame boundary: every sounding slot's conditioning goes
+    /// out, and the reply from `slack` frames back becomes the voices' next frame.
+    fn next_decoded_voices(&mut self) {
+        let Some(path) = &mut self.decoder else {
+            return;
+        };
+        let mut request = Request {
+            seq: path.seq,
+            ..Request::default()
+        };
+        for (i, voice) in self.voices.iter().enumerate() {
+            let slot = self.allocator.slot(i);
+            if slot.state != SlotState::Free {
+                request.voices[i] = VoiceRequest {
+                    active: true,
+                    reset: false,
+                    f0_hz: voice.controls.f0_hz,
+                    loudness_db: velocity_loudness(slot.velocity, path.link.card()),
+                };
+            }
+        }
+        let slot = (path.frame % path.grid.len() as u64) as usize;
+        // Frames with no voice need no decoding: the reply would be empty.
+        if request.voices.iter().any(|v| v.active) {
+            path.link.send(request);
+            path.grid[slot] = path.seq;
+            path.seq += 1;
+        } else {
+            path.grid[slot] = u64::MAX;
+        }
+        path.frame += 1;
+        let Some(playing) = path.frame.checked_sub(1 + path.options.slack_frames as u64) else {
+            return;
+        };
+        let seq = path.grid[(playing % path.grid.len() as u64) as usize];
+        let reply = (seq != u64::MAX)
+            .then(|| path.link.take(seq, path.options.offline))
+            .flatten();
+        if let Some(reply) = reply {
+            for (i, decoded) in path.decoded.iter_mut().enumerate() {
+                if reply.active[i] {
+                    decoded.take_row(reply, i);
+                }
+            }
+        }
+        for (i, voice) in self.voices.iter_mut().enumerate() {
+            if voice.gate.is_active() {
+                voice
+                    .synth
+                    .push(&path.decoded[i].frame(voice.controls.f0_hz), self.segment);
+            }
+        }
+    }
+
     fn synthesize(&mut self, out: &mut [f32]) {
         out.fill(0.0);
         let buf = &mut self.voice_buf[..out.len()];
@@ -718,7 +967,11 @@ impl Engine {
             for (o, x) in out.iter_mut().zip(buf.iter()) {
                 *o += voice.gate.next() * x;
             }
-            if !voice.gate.is_active() {
+            let starting = self
+                .decoder
+                .as_ref()
+                .is_some_and(|d| d.pending_starts[i] > 0);
+            if !voice.gate.is_active() && !starting {
                 self.allocator.free(i);
             }
         }
@@ -796,6 +1049,14 @@ impl Engine {
             }
         }
     }
+}
+
+/// The loudness a note of `velocity` asks a model for: the top of the range it was trained on,
+/// minus up to VELOCITY_RANGE_DB.
+fn velocity_loudness(velocity: f32, card: &crate::model::card::ModelCard) -> f32 {
+    let [lo, hi] = card.loudness_range_db;
+    let span = (hi - lo).clamp(0.0, VELOCITY_RANGE_DB as f64) as f32;
+    hi as f32 - span * (1.0 - velocity)
 }
 
 fn voice_frame<'a>(controls: &'a VoiceControls, timbre: &'a PlaceholderTimbre) -> Frame<'a> {

@@ -1,8 +1,9 @@
-//! The effect playing through the ONNX decoder (the random-weight test model): it follows the
-//! input's pitch, offline renders repeat bit for bit, and the reported latency grows by the
-//! hand-off slack.
+//! Both plugins' engines playing through the ONNX decoder (the random-weight test model): the
+//! effect follows the input's pitch, the instrument its notes; offline renders repeat bit for
+//! bit whatever the block size; output starts where the reported latency (the hand-off slack)
+//! says, and released notes end.
 
-use luthier::engine::{DecoderOptions, Engine, Mode, Params};
+use luthier::engine::{DecoderOptions, Engine, Event, Mode, Params};
 use luthier::model::decoder::Decoder;
 use luthier::model::inference::Link;
 use std::path::{Path, PathBuf};
@@ -20,6 +21,10 @@ fn runtime() -> Option<PathBuf> {
 }
 
 fn effect(offline: bool, slack_frames: u32) -> Engine {
+    engine(Mode::Effect, offline, slack_frames)
+}
+
+fn engine(mode: Mode, offline: bool, slack_frames: u32) -> Engine {
     let model = Path::new(env!("CARGO_MANIFEST_DIR")).join("../models/test/luthier-test.onnx");
     let decoder = Decoder::load(&model, runtime().as_deref()).unwrap();
     let link = Link::start(decoder).unwrap();
@@ -27,7 +32,7 @@ fn effect(offline: bool, slack_frames: u32) -> Engine {
         slack_frames,
         offline,
     };
-    Engine::with_decoder(Mode::Effect, SR, Params::default(), link, options)
+    Engine::with_decoder(mode, SR, Params::default(), link, options)
 }
 
 fn sine(hz: f32, amp: f32, onset: usize, len: usize) -> Vec<f32> {
@@ -125,4 +130,145 @@ fn silence_in_gives_silence_out_and_no_decoder_work() {
     let out = render(&mut engine, &vec![0.0; 24_000], 128);
     assert!(out.iter().all(|&x| x == 0.0));
     assert_eq!(engine.stats().decoder_underruns, 0);
+}
+
+fn play(engine: &mut Engine, events: &[Event], len: usize, block: usize) -> Vec<f32> {
+    let mut out = Vec::with_capacity(len);
+    let mut start = 0;
+    while start < len {
+        let n = block.min(len - start);
+        let mut left = vec![0.0; n];
+        let mut right = vec![0.0; n];
+        let inside: Vec<Event> = events
+            .iter()
+            .filter(|e| (start..start + n).contains(&(e.time() as usize)))
+            .map(|e| shift(*e, start as u32))
+            .collect();
+        engine.process(&mut [&mut left, &mut right], 0, &inside);
+        out.extend_from_slice(&left);
+        start += n;
+    }
+    out
+}
+
+fn shift(e: Event, by: u32) -> Event {
+    match e {
+        Event::NoteOn {
+            time,
+            channel,
+            key,
+            velocity,
+        } => Event::NoteOn {
+            time: time - by,
+            channel,
+            key,
+            velocity,
+        },
+        Event::NoteOff { time, channel, key } => Event::NoteOff {
+            time: time - by,
+            channel,
+            key,
+        },
+        Event::Choke { time, channel, key } => Event::Choke {
+            time: time - by,
+            channel,
+            key,
+        },
+        Event::AllNotesOff { time } => Event::AllNotesOff { time: time - by },
+    }
+}
+
+fn note(key: u8, on: u32, off: u32) -> [Event; 2] {
+    [
+        Event::NoteOn {
+            time: on,
+            channel: 0,
+            key,
+            velocity: 0.8,
+        },
+        Event::NoteOff {
+            time: off,
+            channel: 0,
+            key,
+        },
+    ]
+}
+
+#[test]
+fn instrument_notes_sound_after_the_slack_on_their_pitch_and_end() {
+    let (on, off, len) = (1_000u32, 30_000u32, 48_000usize);
+    let events = note(57, on, off); // A3, 220 Hz
+    let hop = SR / 250.0;
+    for slack in [1u32, 2] {
+        let mut engine = engine(Mode::Instrument, true, slack);
+        assert_eq!(
+            engine.latency_samples(),
+            (slack as f32 * hop).round() as u32
+        );
+        let out = play(&mut engine, &events, len, 256);
+        let first = out.iter().position(|x| *x != 0.0).unwrap();
+        let want = on as f32 + slack as f32 * hop;
+        assert!(
+            (first as f32 - want).abs() <= 1.0,
+            "slack {slack}: starts at {first}, want {want}"
+        );
+        // Silent again once the release (80 ms) has run, a slack after the note-off.
+        let end = off as usize + (slack as f32 * hop) as usize + (0.09 * SR) as usize;
+        assert!(
+            out[end..].iter().all(|x| *x == 0.0),
+            "slack {slack}: the note did not end"
+        );
+        let held = &out[first + 4_800..first + 4_800 + 19_200];
+        let on_pitch = harmonic_db(held, 220.0, 233.08);
+        assert!(
+            on_pitch > 5.0,
+            "slack {slack}: {on_pitch:.1} dB over a semitone up"
+        );
+    }
+}
+
+#[test]
+fn instrument_offline_renders_do_not_depend_on_block_size() {
+    let mut events: Vec<Event> = [
+        note(57, 500, 20_000),
+        note(64, 9_000, 30_000),
+        note(69, 9_000, 12_000),
+    ]
+    .concat();
+    events.sort_by_key(|e| e.time());
+    let reference = play(&mut engine(Mode::Instrument, true, 2), &events, 40_000, 512);
+    assert!(reference.iter().any(|x| *x != 0.0));
+    for block in [1usize, 64, 4096] {
+        let out = play(
+            &mut engine(Mode::Instrument, true, 2),
+            &events,
+            40_000,
+            block,
+        );
+        assert!(out == reference, "block {block} renders differently");
+    }
+    // A chord: each of its notes is there.
+    let chord = &reference[12_000 + 400..20_000];
+    for (f0, other) in [(329.63, 349.23), (220.0, 233.08)] {
+        assert!(
+            harmonic_db(chord, f0, other) > 3.0,
+            "{f0} Hz missing from the chord"
+        );
+    }
+}
+
+/// Power on the first 20 harmonics of `f0` over that of `other`, in dB.
+fn harmonic_db(x: &[f32], f0: f32, other: f32) -> f64 {
+    let power_at = |hz: f32| {
+        let (mut re, mut im) = (0.0f64, 0.0f64);
+        for (i, v) in x.iter().enumerate() {
+            let w = 0.5 - 0.5 * (std::f64::consts::TAU * i as f64 / x.len() as f64).cos();
+            let phase = std::f64::consts::TAU * hz as f64 * i as f64 / SR as f64;
+            re += w * *v as f64 * phase.cos();
+            im += w * *v as f64 * phase.sin();
+        }
+        re * re + im * im
+    };
+    let sum = |f: f32| (1..=20).map(|k| power_at(f * k as f32)).sum::<f64>();
+    10.0 * (sum(f0) / sum(other)).log10()
 }

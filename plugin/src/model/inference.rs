@@ -42,23 +42,27 @@ pub struct VoiceRequest {
 
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Request {
-    pub frame: u64,
+    /// Numbers requests in the order they are sent; the reply carries it back.
+    pub seq: u64,
     pub voices: [VoiceRequest; MAX_VOICES],
 }
 
 /// One frame's controls for every voice; inactive voices' rows are zero.
 #[derive(Clone)]
 pub struct Reply {
-    pub frame: u64,
+    pub seq: u64,
+    /// The voices the request asked for (the others' rows are zero).
+    pub active: [bool; MAX_VOICES],
     pub amplitude: [f32; MAX_VOICES],
     pub harmonics: [[f32; MAX_HARMONICS]; MAX_VOICES],
     pub noise: [[f32; MAX_NOISE_BANDS]; MAX_VOICES],
 }
 
 impl Reply {
-    fn empty(frame: u64) -> Self {
+    fn empty(seq: u64) -> Self {
         Self {
-            frame,
+            seq,
+            active: [false; MAX_VOICES],
             amplitude: [0.0; MAX_VOICES],
             harmonics: [[0.0; MAX_HARMONICS]; MAX_VOICES],
             noise: [[0.0; MAX_NOISE_BANDS]; MAX_VOICES],
@@ -132,17 +136,19 @@ impl Link {
         }
     }
 
-    /// The reply for `frame`, discarding older ones. `wait`: an offline render, which may wait
-    /// (bounded) for it; in real time a missing reply returns None and counts an underrun.
-    pub fn take(&mut self, frame: u64, wait: bool) -> Option<&Reply> {
+    /// The reply to request `seq`, discarding older ones (replies are taken in the order they
+    /// were asked for). `wait`: an offline render, which may wait (bounded) for it; in real
+    /// time a missing reply returns None and counts an underrun.
+    pub fn take(&mut self, seq: u64, wait: bool) -> Option<&Reply> {
         let deadline = wait.then(|| Instant::now() + OFFLINE_WAIT);
         loop {
-            while self.replies.peek().is_ok_and(|r| r.frame < frame) {
+            while self.replies.peek().is_ok_and(|r| r.seq < seq) {
                 let _ = self.replies.pop();
             }
             match self.replies.peek() {
-                Ok(reply) if reply.frame == frame => {
-                    // Safety of the borrow dance: peek again to hand out the reference.
+                Ok(reply) if reply.seq == seq => {
+                    // Peeked again: returning the first borrow from inside the loop is more
+                    // than the borrow checker accepts.
                     return self.replies.peek().ok();
                 }
                 Ok(_) => break,
@@ -237,7 +243,7 @@ impl Worker {
             self.decoder.card().harmonics,
             self.decoder.card().noise_bands,
         );
-        *reply = Reply::empty(request.frame);
+        *reply = Reply::empty(request.seq);
         self.rows.clear();
         self.f0.clear();
         self.loudness.clear();
@@ -280,6 +286,7 @@ impl Worker {
         for (row, &i) in self.rows.iter().enumerate() {
             self.states[i * h..(i + 1) * h]
                 .copy_from_slice(&self.batch_state[row * h..(row + 1) * h]);
+            reply.active[i] = true;
             reply.amplitude[i] = self.out.amplitude[row];
             reply.harmonics[i][..k].copy_from_slice(&self.out.harmonics[row * k..(row + 1) * k]);
             reply.noise[i][..b].copy_from_slice(&self.out.noise[row * b..(row + 1) * b]);
