@@ -21,11 +21,8 @@ pub struct Runner {
 }
 
 /// The decoder for this instance, when a model is found; its thread starts here, off the audio
-/// thread. So far only the effect plays through it.
-fn load_decoder(mode: Mode) -> Result<Option<Link>, String> {
-    if mode != Mode::Effect {
-        return Ok(None);
-    }
+/// thread.
+fn load_decoder() -> Result<Option<Link>, String> {
     let Some(path) = library::resolve(None) else {
         return Ok(None);
     };
@@ -66,7 +63,7 @@ impl Runner {
             );
             return false;
         }
-        let engine = match load_decoder(self.mode) {
+        let engine = match load_decoder() {
             Ok(Some(link)) => {
                 let options = DecoderOptions {
                     slack_frames: engine::slack_for_block(config.max_buffer_size, rate),
