@@ -20,7 +20,10 @@ const VOICES: [usize; 4] = [1, 4, 8, 16];
 
 fn models() -> Vec<(String, PathBuf)> {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
-    let mut list = vec![("h64".to_string(), root.join("models/test/luthier-test.onnx"))];
+    let mut list = vec![(
+        "h64".to_string(),
+        root.join("models/test/luthier-test.onnx"),
+    )];
     for width in ["h128", "h256"] {
         let path = root.join(format!("target/bench-models/luthier-test-{width}.onnx"));
         if path.is_file() {
@@ -31,11 +34,13 @@ fn models() -> Vec<(String, PathBuf)> {
 }
 
 fn runtime() -> Option<PathBuf> {
-    std::env::var_os("LUTHIER_ONNXRUNTIME").map(PathBuf::from).or_else(|| {
-        std::env::var_os("HOME").map(|h| {
-            PathBuf::from(h).join(".cache/luthier/onnxruntime-1.32.0/libonnxruntime.so.1.32.0")
+    std::env::var_os("LUTHIER_ONNXRUNTIME")
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("HOME").map(|h| {
+                PathBuf::from(h).join(".cache/luthier/onnxruntime-1.32.0/libonnxruntime.so.1.32.0")
+            })
         })
-    })
 }
 
 /// One second of frames for `n` voices: batched (one call per frame) or one call per voice.
@@ -49,7 +54,9 @@ fn second(decoder: &mut Decoder, n: usize, batched: bool, state: &mut [f32], out
         } else {
             for v in 0..n {
                 let s = &mut state[v * h..(v + 1) * h];
-                decoder.run(1, 1, &f0[v..v + 1], &db[v..v + 1], s, out).unwrap();
+                decoder
+                    .run(1, 1, &f0[v..v + 1], &db[v..v + 1], s, out)
+                    .unwrap();
             }
         }
     }

@@ -468,6 +468,18 @@ impl Engine {
         }
     }
 
+    /// With a decoder: nanoseconds this engine waited for replies (offline) and the decoder
+    /// thread spent decoding, so far. For the CPU benchmark.
+    pub fn decoder_timing(&self) -> Option<(u64, u64)> {
+        let path = self.decoder.as_ref()?;
+        let busy = path
+            .link
+            .counters()
+            .busy_ns
+            .load(std::sync::atomic::Ordering::Relaxed);
+        Some((path.link.waited_ns(), busy))
+    }
+
     pub fn active_voices(&self) -> usize {
         self.allocator.active_count()
     }

@@ -79,6 +79,19 @@ pub struct Counters {
     pub failures: AtomicU64,
     /// Replies dropped because the audio thread did not take them (it was not running).
     pub dropped: AtomicU64,
+    /// CPU time the thread spent decoding, in nanoseconds (for the CPU benchmark).
+    pub busy_ns: AtomicU64,
+}
+
+/// This thread's CPU time in nanoseconds.
+fn thread_cpu_ns() -> u64 {
+    let mut t = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // Safety: clock_gettime only writes the timespec it is given.
+    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut t) };
+    t.tv_sec as u64 * 1_000_000_000 + t.tv_nsec as u64
 }
 
 /// The audio thread's end.
@@ -90,6 +103,8 @@ pub struct Link {
     counters: Arc<Counters>,
     card: ModelCard,
     underruns: u64,
+    /// Time an offline render spent waiting for replies, in nanoseconds.
+    waited_ns: u64,
 }
 
 impl Link {
@@ -119,6 +134,7 @@ impl Link {
             counters,
             card,
             underruns: 0,
+            waited_ns: 0,
         })
     }
 
@@ -140,28 +156,42 @@ impl Link {
     /// were asked for). `wait`: an offline render, which may wait (bounded) for it; in real
     /// time a missing reply returns None and counts an underrun.
     pub fn take(&mut self, seq: u64, wait: bool) -> Option<&Reply> {
-        let deadline = wait.then(|| Instant::now() + OFFLINE_WAIT);
+        let started = wait.then(Instant::now);
+        let deadline = started.map(|t| t + OFFLINE_WAIT);
+        let result = self.wait_for(seq, deadline);
+        if let Some(t) = started {
+            self.waited_ns += t.elapsed().as_nanos() as u64;
+        }
+        if result {
+            self.replies.peek().ok()
+        } else {
+            self.underruns += 1;
+            None
+        }
+    }
+
+    /// Whether the reply to `seq` is first in the queue, after discarding older ones and, with
+    /// a deadline, waiting for it until then.
+    fn wait_for(&mut self, seq: u64, deadline: Option<Instant>) -> bool {
         loop {
             while self.replies.peek().is_ok_and(|r| r.seq < seq) {
                 let _ = self.replies.pop();
             }
             match self.replies.peek() {
-                Ok(reply) if reply.seq == seq => {
-                    // Peeked again: returning the first borrow from inside the loop is more
-                    // than the borrow checker accepts.
-                    return self.replies.peek().ok();
-                }
-                Ok(_) => break,
+                Ok(reply) => return reply.seq == seq,
                 Err(_) => match deadline {
                     Some(deadline) if Instant::now() < deadline && !self.worker_gone() => {
                         std::thread::yield_now();
                     }
-                    _ => break,
+                    _ => return false,
                 },
             }
         }
-        self.underruns += 1;
-        None
+    }
+
+    /// Time spent waiting for replies (offline only), in nanoseconds.
+    pub fn waited_ns(&self) -> u64 {
+        self.waited_ns
     }
 
     fn worker_gone(&self) -> bool {
@@ -230,7 +260,11 @@ impl Worker {
                 std::thread::park_timeout(Duration::from_millis(5));
                 continue;
             };
+            let started = thread_cpu_ns();
             self.decode(&request, &mut reply);
+            self.counters
+                .busy_ns
+                .fetch_add(thread_cpu_ns().saturating_sub(started), Ordering::Relaxed);
             if replies.push((*reply).clone()).is_err() {
                 self.counters.dropped.fetch_add(1, Ordering::Relaxed);
             }
