@@ -68,6 +68,8 @@ def random_decoder(hidden: int, seed: int) -> RnnFcDecoder:
 def main():
     args = parse_args()
     model = random_decoder(args.hidden, args.seed)
+    # The card's name is the file's: two test models side by side must be told apart.
+    CARD_FIELDS["name"] = args.out.name
     summary = export(model, args.out, CARD_FIELDS)
 
     for key in ("onnx", "card", "golden"):

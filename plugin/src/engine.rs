@@ -215,12 +215,58 @@ impl Decoded {
     }
 }
 
-/// The path through the decoder: frames go out as requests and come back `slack` frames later.
-struct DecoderPath {
+/// The models requests go to: the current one and, during a swap, the one it replaces.
+struct Links {
     link: Link,
-    options: DecoderOptions,
+    /// The model being replaced (`swap_decoder`): replies to requests it was sent, numbered
+    /// before `switch_seq`, still come from it.
+    retiring: Option<Link>,
+    switch_seq: u64,
+    /// A replaced model with nothing left to give, waiting to be dropped off the audio thread.
+    retired: Option<Link>,
     /// The next request's sequence number.
     seq: u64,
+    offline: bool,
+}
+
+impl Links {
+    /// Sends `request` to the current model, numbered; returns its number.
+    fn send(&mut self, mut request: Request) -> u64 {
+        request.seq = self.seq;
+        self.link.send(request);
+        self.seq += 1;
+        request.seq
+    }
+
+    /// The reply to request `seq`, from whichever model it was sent to.
+    fn take(&mut self, seq: u64) -> Option<&Reply> {
+        let offline = self.offline;
+        if self.retiring.is_some() && seq < self.switch_seq {
+            return self
+                .retiring
+                .as_mut()
+                .and_then(|old| old.take(seq, offline));
+        }
+        // A reply from the new model: the old one has nothing left to give.
+        if self.retired.is_none() {
+            self.retired = self.retiring.take();
+        }
+        self.link.take(seq, offline)
+    }
+
+    fn card(&self) -> &crate::model::card::ModelCard {
+        self.link.card()
+    }
+
+    fn underruns(&self) -> u64 {
+        self.link.underruns() + self.retiring.as_ref().map_or(0, |l| l.underruns())
+    }
+}
+
+/// The path through the decoder: frames go out as requests and come back `slack` frames later.
+struct DecoderPath {
+    links: Links,
+    options: DecoderOptions,
     /// The next grid frame's index.
     frame: u64,
     /// Each grid frame's request, by frame index modulo the ring's length.
@@ -343,12 +389,18 @@ impl Engine {
             config.noise_spacing_hz = link.card().noise_band_hz as f32;
         }
         let decoder = decoder.map(|(link, options)| DecoderPath {
-            link,
+            links: Links {
+                link,
+                retiring: None,
+                switch_seq: 0,
+                retired: None,
+                seq: 0,
+                offline: options.offline,
+            },
             options: DecoderOptions {
                 slack_frames: options.slack_frames.clamp(1, MAX_SLACK as u32),
                 ..options
             },
-            seq: 0,
             frame: 0,
             grid: vec![0; MAX_SLACK + 1],
             delayed: DelayLine::with_capacity(DELAYED_EVENTS),
@@ -463,9 +515,41 @@ impl Engine {
         let rejected_frames = self.voices.iter().map(|v| v.synth.invalid_frames()).sum();
         Stats {
             rejected_frames,
-            decoder_underruns: self.decoder.as_ref().map_or(0, |d| d.link.underruns()),
+            decoder_underruns: self.decoder.as_ref().map_or(0, |d| d.links.underruns()),
             ..self.stats
         }
+    }
+
+    /// Plays `link`'s model from the next frame on, with no gap: frames already sent to the old
+    /// model still play from it, then it retires (`take_retired_decoder`). Real-time safe. The
+    /// new model must make the same controls (harmonics, noise bands) as the old; a swap still
+    /// under way must finish first. Either refusal hands `link` back.
+    pub fn swap_decoder(&mut self, link: Link) -> Result<(), Link> {
+        let Some(path) = &mut self.decoder else {
+            return Err(link);
+        };
+        let links = &mut path.links;
+        let (old, new) = (links.card(), link.card());
+        let same_shape = old.harmonics == new.harmonics
+            && old.noise_bands == new.noise_bands
+            && old.noise_band_hz == new.noise_band_hz;
+        if !same_shape || links.retiring.is_some() || links.retired.is_some() {
+            return Err(link);
+        }
+        links.switch_seq = links.seq;
+        links.retiring = Some(std::mem::replace(&mut links.link, link));
+        Ok(())
+    }
+
+    /// A model `swap_decoder` replaced, once it has played its last frame: the caller drops it
+    /// off the audio thread (dropping a model joins its thread).
+    pub fn take_retired_decoder(&mut self) -> Option<Link> {
+        self.decoder.as_mut()?.links.retired.take()
+    }
+
+    /// The name of the model playing, if any.
+    pub fn model_name(&self) -> Option<&str> {
+        self.decoder.as_ref().map(|d| d.links.card().name.as_str())
     }
 
     /// With a decoder: nanoseconds this engine waited for replies (offline) and the decoder
@@ -473,11 +557,12 @@ impl Engine {
     pub fn decoder_timing(&self) -> Option<(u64, u64)> {
         let path = self.decoder.as_ref()?;
         let busy = path
+            .links
             .link
             .counters()
             .busy_ns
             .load(std::sync::atomic::Ordering::Relaxed);
-        Some((path.link.waited_ns(), busy))
+        Some((path.links.link.waited_ns(), busy))
     }
 
     pub fn active_voices(&self) -> usize {
@@ -746,10 +831,7 @@ impl Engine {
             gain: path.gain,
             from_silence,
         };
-        let mut request = Request {
-            seq: path.seq,
-            ..Request::default()
-        };
+        let mut request = Request::default();
         request.voices[0] = VoiceRequest {
             // A silent voice needs no decoding: its reply is zero, and so is its gain.
             active: path.gain > 0.0,
@@ -757,9 +839,7 @@ impl Engine {
             f0_hz,
             loudness_db: features.loudness_db,
         };
-        path.link.send(request);
-        path.grid[slot] = path.seq;
-        path.seq += 1;
+        path.grid[slot] = path.links.send(request);
         path.frame += 1;
 
         let slack = path.options.slack_frames as u64;
@@ -769,7 +849,8 @@ impl Engine {
         };
         let played = (playing % path.pending.len() as u64) as usize;
         let pending = path.pending[played];
-        if let Some(reply) = path.link.take(path.grid[played], path.options.offline) {
+        let seq = path.grid[played];
+        if let Some(reply) = path.links.take(seq) {
             path.amplitude = reply.amplitude[0];
             let (k, b) = (path.harmonics.len(), path.noise.len());
             path.harmonics.copy_from_slice(&reply.harmonics[0][..k]);
@@ -821,19 +902,14 @@ impl Engine {
                 // A voice from silence needs controls at its very first sample: ask for them
                 // now, out of the frame grid, with its GRU state reset.
                 let start = fresh.then(|| {
-                    let mut request = Request {
-                        seq: path.seq,
-                        ..Request::default()
-                    };
+                    let mut request = Request::default();
                     request.voices[voice] = VoiceRequest {
                         active: true,
                         reset: true,
                         f0_hz: midi_key_to_hz(key as f32),
-                        loudness_db: velocity_loudness(velocity, path.link.card()),
+                        loudness_db: velocity_loudness(velocity, path.links.card()),
                     };
-                    path.link.send(request);
-                    path.seq += 1;
-                    request.seq
+                    path.links.send(request)
                 });
                 path.pending_starts[voice] += 1;
                 Delayed::Start { voice, start }
@@ -897,7 +973,7 @@ impl Engine {
                 let v = &mut voices[voice];
                 if let Some(seq) = start {
                     let decoded = &mut path.decoded[voice];
-                    match path.link.take(seq, path.options.offline) {
+                    match path.links.take(seq) {
                         Some(reply) => decoded.take_row(reply, voice),
                         // Too late: start silent and fade in on the next frame's controls.
                         None => decoded.amplitude = 0.0,
@@ -920,10 +996,7 @@ impl Engine {
         let Some(path) = &mut self.decoder else {
             return;
         };
-        let mut request = Request {
-            seq: path.seq,
-            ..Request::default()
-        };
+        let mut request = Request::default();
         for (i, voice) in self.voices.iter().enumerate() {
             let slot = self.allocator.slot(i);
             if slot.state != SlotState::Free {
@@ -931,16 +1004,14 @@ impl Engine {
                     active: true,
                     reset: false,
                     f0_hz: voice.controls.f0_hz,
-                    loudness_db: velocity_loudness(slot.velocity, path.link.card()),
+                    loudness_db: velocity_loudness(slot.velocity, path.links.card()),
                 };
             }
         }
         let slot = (path.frame % path.grid.len() as u64) as usize;
         // Frames with no voice need no decoding: the reply would be empty.
         if request.voices.iter().any(|v| v.active) {
-            path.link.send(request);
-            path.grid[slot] = path.seq;
-            path.seq += 1;
+            path.grid[slot] = path.links.send(request);
         } else {
             path.grid[slot] = u64::MAX;
         }
@@ -949,9 +1020,11 @@ impl Engine {
             return;
         };
         let seq = path.grid[(playing % path.grid.len() as u64) as usize];
-        let reply = (seq != u64::MAX)
-            .then(|| path.link.take(seq, path.options.offline))
-            .flatten();
+        let reply = if seq != u64::MAX {
+            path.links.take(seq)
+        } else {
+            None
+        };
         if let Some(reply) = reply {
             for (i, decoded) in path.decoded.iter_mut().enumerate() {
                 if reply.active[i] {

@@ -272,3 +272,79 @@ fn harmonic_db(x: &[f32], f0: f32, other: f32) -> f64 {
     let sum = |f: f32| (1..=20).map(|k| power_at(f * k as f32)).sum::<f64>();
     10.0 * (sum(f0) / sum(other)).log10()
 }
+
+fn link(name: &str) -> Link {
+    let model = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../models/test/{name}.onnx"));
+    Link::start(Decoder::load(&model, runtime().as_deref()).unwrap()).unwrap()
+}
+
+/// Largest sample-to-sample step in `x`.
+fn max_step(x: &[f32]) -> f32 {
+    x.windows(2)
+        .map(|w| (w[1] - w[0]).abs())
+        .fold(0.0, f32::max)
+}
+
+#[test]
+fn swapping_models_while_playing_has_no_gap_and_no_click() {
+    for mode in [Mode::Effect, Mode::Instrument] {
+        let mut engine = engine(mode, true, 2);
+        assert_eq!(engine.model_name(), Some("luthier-test"));
+        let input = sine(220.0, 0.3, 0, 48_000);
+        let events = note(57, 0, 48_000);
+        let mut out = Vec::new();
+        let mut retired = None;
+        for (b, chunk) in input.chunks(480).enumerate() {
+            let (mut left, mut right) = (chunk.to_vec(), chunk.to_vec());
+            let start = (b * 480) as u32;
+            let here: Vec<Event> = events
+                .iter()
+                .filter(|e| (start..start + 480).contains(&e.time()))
+                .map(|e| shift(*e, start))
+                .collect();
+            let inputs = if mode == Mode::Effect { 2 } else { 0 };
+            engine.process(&mut [&mut left, &mut right], inputs, &here);
+            out.extend_from_slice(&left);
+            if b == 50 {
+                // 0.5 s in, mid-note: another model (different timbre, different state size).
+                assert!(engine.swap_decoder(link("luthier-test-b")).is_ok());
+                assert_eq!(engine.model_name(), Some("luthier-test-b"));
+                // A second swap before the first has finished is refused, not lost.
+                assert!(engine.swap_decoder(link("luthier-test")).is_err());
+            }
+            if let Some(old) = engine.take_retired_decoder() {
+                retired = Some((b, old));
+            }
+        }
+        let (at, old) = retired.expect("the old model was never handed back");
+        assert_eq!(old.card().name, "luthier-test");
+        assert!(
+            at <= 50 + 2, // its last frame plays at most slack + 1 frames (576 samples) later
+            "{mode:?}: the old model came back only at block {at}"
+        );
+        assert_eq!(
+            engine.stats().decoder_underruns,
+            0,
+            "{mode:?}: a gap at the swap"
+        );
+        // The swap happens near sample 24 480 plus the slack. No step there beyond what
+        // either model makes on its own, and no dip in level.
+        let swap = 24_480 + 2 * 192;
+        let before = max_step(&out[12_000..23_000]);
+        let after = max_step(&out[30_000..46_000]);
+        let around = max_step(&out[swap - 1_000..swap + 1_000]);
+        assert!(
+            around <= 1.2 * before.max(after),
+            "{mode:?}: step {around} at the swap, {before} before, {after} after"
+        );
+        let rms = |x: &[f32]| (x.iter().map(|v| v * v).sum::<f32>() / x.len() as f32).sqrt();
+        let level = rms(&out[12_000..23_000]).min(rms(&out[30_000..46_000]));
+        for ms in out[swap - 960..swap + 960].chunks(48) {
+            assert!(
+                rms(ms) > 0.2 * level,
+                "{mode:?}: the sound dips at the swap"
+            );
+        }
+        drop(old);
+    }
+}
