@@ -83,6 +83,15 @@ fn install() -> Result<()> {
         copy_replacing(&bundled.join(bundle), &dest)?;
         eprintln!("installed {}", dest.display());
     }
+    // The shipped models go to the user's model folder, which both plugins search (a `.clap`
+    // is a single file, so they cannot live inside it).
+    let models = match std::env::var_os("XDG_DATA_HOME").filter(|v| !v.is_empty()) {
+        Some(dir) => PathBuf::from(dir),
+        None => home.join(".local/share"),
+    }
+    .join("luthier/models");
+    onnxruntime::copy_models(Path::new("models"), &models)?;
+    eprintln!("installed the shipped models into {}", models.display());
     eprintln!("\nDone. Rescan plugins in your DAW: Luthier (instrument) and Luthier FX (effect).");
     Ok(())
 }

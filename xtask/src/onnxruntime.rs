@@ -100,9 +100,35 @@ fn extract(venv: &Path, wheel: &Path, library: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Puts the library where the plugins look for it: inside the `.vst3` bundle, beside the
-/// `.clap` and the command-line tool.
+/// Puts the library where the plugins look for it (inside the `.vst3` bundle, beside the
+/// `.clap` and the command-line tool), and the shipped models (`models/*.onnx` with their cards,
+/// not the test models in subfolders) in a `models/` folder beside each.
 pub fn place_in_bundles(bundled: &Path) -> Result<()> {
+    place_library(bundled)?;
+    for dir in [bundled.join("luthier.vst3/Contents/x86_64-linux"), bundled.to_path_buf()] {
+        copy_models(Path::new("models"), &dir.join("models"))?;
+    }
+    Ok(())
+}
+
+/// Copies every `<name>.onnx` in `from` that has its `<name>.json` card into `to`.
+pub fn copy_models(from: &Path, to: &Path) -> Result<()> {
+    std::fs::create_dir_all(to).with_context(|| format!("creating {}", to.display()))?;
+    for entry in std::fs::read_dir(from).with_context(|| format!("reading {}", from.display()))? {
+        let path = entry?.path();
+        let card = path.with_extension("json");
+        if path.extension().is_some_and(|e| e == "onnx") && card.is_file() {
+            for file in [&path, &card] {
+                let dest = to.join(file.file_name().expect("a file"));
+                std::fs::copy(file, &dest)
+                    .with_context(|| format!("copying {} to {}", file.display(), dest.display()))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn place_library(bundled: &Path) -> Result<()> {
     let library = ensure_library()?;
     let vst3 = bundled.join("luthier.vst3/Contents/x86_64-linux");
     if !vst3.is_dir() {
