@@ -105,7 +105,10 @@ fn extract(venv: &Path, wheel: &Path, library: &Path) -> Result<()> {
 /// not the test models in subfolders) in a `models/` folder beside each.
 pub fn place_in_bundles(bundled: &Path) -> Result<()> {
     place_library(bundled)?;
-    for dir in [bundled.join("luthier.vst3/Contents/x86_64-linux"), bundled.to_path_buf()] {
+    for dir in [
+        bundled.join("luthier.vst3/Contents/x86_64-linux"),
+        bundled.to_path_buf(),
+    ] {
         copy_models(Path::new("models"), &dir.join("models"))?;
     }
     Ok(())
