@@ -150,6 +150,17 @@ pub struct Stats {
     pub decoder_underruns: u64,
 }
 
+/// Why `Engine::swap_decoder` handed a model back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SwapRefused {
+    /// This engine was built without a decoder: build one with the model.
+    NoDecoder,
+    /// The model makes other controls than the synth was built for: build anew.
+    OtherShape,
+    /// The previous swap has not finished: try again next block.
+    Busy,
+}
+
 /// How the engine runs a decoder: what it takes from the host's setup.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DecoderOptions {
@@ -524,17 +535,20 @@ impl Engine {
     /// model still play from it, then it retires (`take_retired_decoder`). Real-time safe. The
     /// new model must make the same controls (harmonics, noise bands) as the old; a swap still
     /// under way must finish first. Either refusal hands `link` back.
-    pub fn swap_decoder(&mut self, link: Link) -> Result<(), Link> {
+    pub fn swap_decoder(&mut self, link: Link) -> Result<(), (Link, SwapRefused)> {
         let Some(path) = &mut self.decoder else {
-            return Err(link);
+            return Err((link, SwapRefused::NoDecoder));
         };
         let links = &mut path.links;
         let (old, new) = (links.card(), link.card());
         let same_shape = old.harmonics == new.harmonics
             && old.noise_bands == new.noise_bands
             && old.noise_band_hz == new.noise_band_hz;
-        if !same_shape || links.retiring.is_some() || links.retired.is_some() {
-            return Err(link);
+        if !same_shape {
+            return Err((link, SwapRefused::OtherShape));
+        }
+        if links.retiring.is_some() || links.retired.is_some() {
+            return Err((link, SwapRefused::Busy));
         }
         links.switch_seq = links.seq;
         links.retiring = Some(std::mem::replace(&mut links.link, link));

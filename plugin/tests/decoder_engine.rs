@@ -310,7 +310,8 @@ fn swapping_models_while_playing_has_no_gap_and_no_click() {
                 assert!(engine.swap_decoder(link("luthier-test-b")).is_ok());
                 assert_eq!(engine.model_name(), Some("luthier-test-b"));
                 // A second swap before the first has finished is refused, not lost.
-                assert!(engine.swap_decoder(link("luthier-test")).is_err());
+                let refused = engine.swap_decoder(link("luthier-test")).err().map(|e| e.1);
+                assert_eq!(refused, Some(luthier::engine::SwapRefused::Busy));
             }
             if let Some(old) = engine.take_retired_decoder() {
                 retired = Some((b, old));

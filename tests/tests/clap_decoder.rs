@@ -156,3 +156,67 @@ fn instrument_note_sounds_where_the_report_says_and_ends() {
     let db = 10.0 * (harmonic_power(held, 220.0) / harmonic_power(held, 233.08)).log10();
     assert!(db > 5.0, "{db:.1} dB over a semitone up");
 }
+
+#[test]
+fn the_model_parameter_switches_models_while_playing() {
+    // A user model folder holding the two test models: the list is "luthier-test",
+    // "luthier-test-b", so index 0 plays first (no "violin" to default to).
+    let data = std::env::temp_dir().join(format!("luthier-models-{}", std::process::id()));
+    let models = data.join("luthier/models");
+    std::fs::create_dir_all(&models).unwrap();
+    let test_dir = test_model().parent().unwrap().to_path_buf();
+    for name in ["luthier-test", "luthier-test-b"] {
+        for ext in ["onnx", "json"] {
+            let file = format!("{name}.{ext}");
+            std::fs::copy(test_dir.join(&file), models.join(&file)).unwrap();
+        }
+    }
+    let mut fx = {
+        let _env = ENV.lock().unwrap_or_else(|e| e.into_inner());
+        std::env::set_var("XDG_DATA_HOME", &data);
+        std::env::remove_var("LUTHIER_MODEL");
+        let mut fx = bundle().instantiate(EFFECT_ID).unwrap();
+        fx.set_offline(true).unwrap();
+        fx.activate(RATE, 480).unwrap();
+        fx
+    };
+    let id = fx.param_id("Model").expect("a Model parameter");
+    let input = sine(220.0, 0.3, RATE, 3 * RATE as usize);
+    let (first, rest) = input.split_at(RATE as usize / 2);
+    let before = fx.render(&[first.to_vec(), first.to_vec()], first.len(), &[], &[480]);
+    fx.set_param(id, 1.0); // luthier-test-b
+    let mut after = Vec::new();
+    // Blocks of real time, so that the background load lands mid-stream as in a DAW.
+    for chunk in rest.chunks(4_800) {
+        let out = fx.render(&[chunk.to_vec(), chunk.to_vec()], chunk.len(), &[], &[480]);
+        after.extend_from_slice(&out[0]);
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let log = std::fs::read_to_string(log_path()).unwrap_or_default();
+    assert!(
+        log.contains("switching to model 'luthier-test-b'"),
+        "log: {log}"
+    );
+    // The end of the render is model B's sound: it differs from model A's on the same input.
+    let mut reference = effect_with(&test_model(), true, 480);
+    let a = reference.render(&[input.clone(), input.clone()], input.len(), &[], &[480]);
+    let tail = |x: &[f32]| x[x.len() - 12_000..].to_vec();
+    assert!(tail(&after) != tail(&a[0]), "still model A at the end");
+    // No gap and no click anywhere across the switch.
+    let whole: Vec<f32> = before[0].iter().chain(&after).copied().collect();
+    let rms = |x: &[f32]| (x.iter().map(|v| v * v).sum::<f32>() / x.len() as f32).sqrt();
+    let steady = rms(&whole[12_000..24_000]).min(rms(&whole[whole.len() - 12_000..]));
+    for ms in whole[12_000..].chunks(48) {
+        assert!(rms(ms) > 0.2 * steady, "the sound dips during the switch");
+    }
+    let step = |x: &[f32]| {
+        x.windows(2)
+            .map(|w| (w[1] - w[0]).abs())
+            .fold(0.0, f32::max)
+    };
+    let ends = step(&whole[12_000..24_000]).max(step(&whole[whole.len() - 24_000..]));
+    assert!(
+        step(&whole[24_000..]) <= 1.2 * ends,
+        "a click at the switch"
+    );
+}

@@ -35,6 +35,28 @@ pub fn find(name: &str) -> Option<PathBuf> {
         .find(|p| p.is_file() && p.with_extension("json").is_file())
 }
 
+/// Every model the folders hold, by name (alphabetical), each from the first folder that has it.
+pub fn list() -> Vec<(String, PathBuf)> {
+    let mut found: Vec<(String, PathBuf)> = Vec::new();
+    for dir in folders() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for path in entries.filter_map(|e| e.ok().map(|e| e.path())) {
+            let is_model = path.extension().is_some_and(|e| e == "onnx")
+                && path.with_extension("json").is_file();
+            let name = path.file_stem().map(|s| s.to_string_lossy().into_owned());
+            if let (true, Some(name)) = (is_model, name) {
+                if !found.iter().any(|(n, _)| *n == name) {
+                    found.push((name, path));
+                }
+            }
+        }
+    }
+    found.sort_by(|a, b| a.0.cmp(&b.0));
+    found
+}
+
 /// The model this instance should load: `LUTHIER_MODEL` if set (a path, or a name), else
 /// `choice` (a name), else the default; None when none of them exists.
 pub fn resolve(choice: Option<&str>) -> Option<PathBuf> {

@@ -4,6 +4,7 @@
 pub mod effect;
 mod events;
 pub mod instrument;
+mod model_choice;
 pub mod params;
 mod runner;
 mod shell;

@@ -1,5 +1,6 @@
 //! Host-automatable parameters of both plugins, with the ranges the editor will share.
 
+use super::model_choice::ModelChoice;
 use super::shell::EngineParams;
 use crate::analysis::pitch::PitchConfig;
 use crate::engine;
@@ -54,6 +55,8 @@ pub struct InstrumentParams {
     pub release: FloatParam,
     #[id = "reverb_mix"]
     pub reverb_mix: FloatParam,
+    #[nested]
+    pub model: ModelChoice,
 }
 
 impl Default for InstrumentParams {
@@ -64,11 +67,16 @@ impl Default for InstrumentParams {
             attack: time_ms("Attack", d.attack_seconds * 1000.0, 1.0, 3000.0),
             release: time_ms("Release", d.release_seconds * 1000.0, 5.0, 5000.0),
             reverb_mix: mix("Reverb Mix", d.reverb_mix),
+            model: ModelChoice::default(),
         }
     }
 }
 
 impl EngineParams for InstrumentParams {
+    fn model(&self) -> &ModelChoice {
+        &self.model
+    }
+
     fn engine_params(&self) -> engine::Params {
         engine::Params {
             output_gain_db: self.output_gain.value(),
@@ -94,6 +102,8 @@ pub struct EffectParams {
     pub min_f0: FloatParam,
     #[id = "max_f0"]
     pub max_f0: FloatParam,
+    #[nested]
+    pub model: ModelChoice,
 }
 
 fn pitch_hz(name: &str, default: f32, min: f32, max: f32) -> FloatParam {
@@ -109,11 +119,16 @@ impl Default for EffectParams {
             reverb_mix: mix("Reverb Mix", d.reverb_mix),
             min_f0: pitch_hz("Lowest Pitch", d.pitch.min_hz, 40.0, 500.0),
             max_f0: pitch_hz("Highest Pitch", d.pitch.max_hz, 200.0, 2000.0),
+            model: ModelChoice::default(),
         }
     }
 }
 
 impl EngineParams for EffectParams {
+    fn model(&self) -> &ModelChoice {
+        &self.model
+    }
+
     fn engine_params(&self) -> engine::Params {
         engine::Params {
             input_gain_db: self.input_gain.value(),

@@ -1,15 +1,16 @@
 //! What both plugins do with their engine: build it at activation, feed it each block.
 
 use super::events::EventQueue;
+use super::model_choice::{ModelChoice, Switcher, Task};
 use crate::engine::{self, DecoderOptions, Engine, Mode};
 use crate::model::decoder::Decoder;
 use crate::model::inference::Link;
-use crate::model::library;
 use nice_plug::prelude::*;
 
 pub struct Runner {
     mode: Mode,
     engine: Option<Engine>,
+    switcher: Switcher,
     events: EventQueue,
     input_channels: usize,
     /// A restart is asked for once per change, not every block until the host acts.
@@ -22,8 +23,8 @@ pub struct Runner {
 
 /// The decoder for this instance, when a model is found; its thread starts here, off the audio
 /// thread.
-fn load_decoder() -> Result<Option<Link>, String> {
-    let Some(path) = library::resolve(None) else {
+fn load_decoder(choice: &ModelChoice) -> Result<Option<Link>, String> {
+    let Some(path) = choice.path() else {
         return Ok(None);
     };
     let decoder = Decoder::load(&path, None).map_err(|e| e.to_string())?;
@@ -33,10 +34,11 @@ fn load_decoder() -> Result<Option<Link>, String> {
 }
 
 impl Runner {
-    pub fn new<P: Plugin>(mode: Mode) -> Self {
+    pub fn new<P: Plugin>(mode: Mode, switcher: Switcher) -> Self {
         Self {
             mode,
             engine: None,
+            switcher,
             events: EventQueue::with_capacity(P::INPUT_EVENT_CAPACITY),
             input_channels: 0,
             restart_requested: false,
@@ -52,6 +54,7 @@ impl Runner {
         config: &BufferConfig,
         context: &mut impl ActivateContext<P>,
         params: engine::Params,
+        model: &ModelChoice,
     ) -> bool {
         let rate = config.sample_rate;
         if !(engine::MIN_SAMPLE_RATE..=engine::MAX_SAMPLE_RATE).contains(&rate) {
@@ -63,7 +66,8 @@ impl Runner {
             );
             return false;
         }
-        let engine = match load_decoder() {
+        self.switcher.activated(model.index.value());
+        let engine = match load_decoder(model) {
             Ok(Some(link)) => {
                 let options = DecoderOptions {
                     slack_frames: engine::slack_for_block(config.max_buffer_size, rate),
@@ -102,17 +106,29 @@ impl Runner {
         }
     }
 
-    pub fn process<P: Plugin>(
+    pub fn process<P: Plugin<BackgroundTask = Task>>(
         &mut self,
         buffer: &mut Buffer,
         context: &mut impl ProcessContext<P>,
         params: engine::Params,
+        model_index: i32,
     ) -> ProcessStatus {
         #[cfg(feature = "assert_process_allocs")]
         if self.alloc_canary {
             std::hint::black_box(Vec::<u8>::with_capacity(16));
         }
         self.events.collect(context);
+        let requests = self.switcher.poll(model_index, self.engine.as_mut());
+        if let Some(index) = requests.load {
+            context.execute_background(Task::Load(index));
+        }
+        if requests.collect {
+            context.execute_background(Task::Collect);
+        }
+        if requests.restart && !self.restart_requested {
+            context.request_restart();
+            self.restart_requested = true;
+        }
         let channels = buffer.as_slice();
         match &mut self.engine {
             Some(engine) => {

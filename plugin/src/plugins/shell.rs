@@ -1,6 +1,7 @@
 //! The one nice-plug plugin type both plugins are made of: a `Kind` supplies what differs (names,
 //! ids, ports, parameters, engine mode); the shell forwards the host's calls to a `Runner`.
 
+use super::model_choice::{self, Loader, ModelChoice, Task};
 use super::runner::Runner;
 use crate::engine::{self, Mode};
 use nice_plug::prelude::*;
@@ -10,6 +11,7 @@ use std::sync::Arc;
 /// Parameters that can say what the engine should be set to.
 pub trait EngineParams: Params + Default {
     fn engine_params(&self) -> engine::Params;
+    fn model(&self) -> &ModelChoice;
 }
 
 /// What distinguishes one Luthier plugin from the other.
@@ -29,14 +31,18 @@ pub trait Kind: Send + 'static {
 pub struct Shell<K: Kind> {
     params: Arc<K::Params>,
     runner: Runner,
+    /// The background end of model switching, until `task_executor` takes it.
+    loader: Option<Loader>,
     kind: PhantomData<K>,
 }
 
 impl<K: Kind> Default for Shell<K> {
     fn default() -> Self {
+        let (switcher, loader) = model_choice::channel();
         Self {
             params: Arc::default(),
-            runner: Runner::new::<Self>(K::MODE),
+            runner: Runner::new::<Self>(K::MODE, switcher),
+            loader: Some(loader),
             kind: PhantomData,
         }
     }
@@ -53,10 +59,18 @@ impl<K: Kind> Plugin for Shell<K> {
 
     type Editor = ();
     type SysExMessage = ();
-    type BackgroundTask = ();
+    type BackgroundTask = Task;
 
     fn params(&self) -> Arc<dyn Params> {
         self.params.clone()
+    }
+
+    fn task_executor(&mut self) -> TaskExecutor<Self> {
+        let params = self.params.clone();
+        match self.loader.take() {
+            Some(loader) => Box::new(move |task| loader.run(task, params.model(), K::NAME)),
+            None => Box::new(|_| ()),
+        }
     }
 
     fn activate(
@@ -65,8 +79,13 @@ impl<K: Kind> Plugin for Shell<K> {
         config: &BufferConfig,
         context: &mut impl ActivateContext<Self>,
     ) -> bool {
-        self.runner
-            .activate(layout, config, context, self.params.engine_params())
+        self.runner.activate(
+            layout,
+            config,
+            context,
+            self.params.engine_params(),
+            self.params.model(),
+        )
     }
 
     fn reset(&mut self) {
@@ -79,8 +98,12 @@ impl<K: Kind> Plugin for Shell<K> {
         _aux: &mut AuxiliaryBuffers,
         context: &mut impl ProcessContext<Self>,
     ) -> ProcessStatus {
-        self.runner
-            .process(buffer, context, self.params.engine_params())
+        self.runner.process(
+            buffer,
+            context,
+            self.params.engine_params(),
+            self.params.model().index.value(),
+        )
     }
 }
 
