@@ -220,3 +220,37 @@ fn the_model_parameter_switches_models_while_playing() {
         "a click at the switch"
     );
 }
+
+#[test]
+fn effect_output_onset_comes_where_the_report_says() {
+    // As the plain effect's test: a 440 Hz tone starts at 0.5 s; the output's 1 ms RMS reaches
+    // half its settled value where the reported latency says, within 2 ms. Blocks of 192
+    // samples: one frame of slack, 9 ms in all.
+    let mut fx = effect_with(&test_model(), true, 192);
+    let reported = fx.latency() as f64 / RATE;
+    assert!((reported - 0.009).abs() < 1e-4, "reported {reported}");
+    let (onset, frames) = (RATE as usize / 2, RATE as usize);
+    let mut tone = vec![0.0f32; onset];
+    tone.extend(sine(440.0, 0.5, RATE, frames - onset));
+    let out = &fx.render(&[tone.clone(), tone], frames, &[], &[192])[0];
+    let ms = (RATE / 1000.0) as usize;
+    let envelope = |at: usize| {
+        let x = &out[at..at + ms];
+        (x.iter().map(|v| v * v).sum::<f32>() / ms as f32).sqrt()
+    };
+    // Settled: the mean 1 ms RMS over the last 200 ms (the random model's noise flickers).
+    let settled = (0..200)
+        .map(|k| envelope(frames - 201 * ms + k * ms))
+        .sum::<f32>()
+        / 200.0;
+    let crossing = (onset..frames - ms)
+        .find(|&at| envelope(at) >= 0.5 * settled)
+        .unwrap();
+    let measured = (crossing - onset) as f64 / RATE;
+    assert!(
+        (measured - reported).abs() <= 0.002,
+        "reported {:.1} ms, measured {:.1} ms",
+        reported * 1e3,
+        measured * 1e3
+    );
+}

@@ -33,6 +33,8 @@ pub struct ModelChoice {
     pub name: RwLock<String>,
     /// The library as listed for `index`.
     pub listed: Arc<Vec<(String, PathBuf)>>,
+    /// What plays, or why no model does, for the editor to show (written off the audio thread).
+    pub status: RwLock<String>,
 }
 
 impl Default for ModelChoice {
@@ -68,6 +70,7 @@ impl Default for ModelChoice {
             index,
             name: RwLock::new(String::new()),
             listed,
+            status: RwLock::new("no model loaded yet".to_string()),
         }
     }
 }
@@ -81,6 +84,14 @@ impl ModelChoice {
             return library::resolve(Some(&name).filter(|n| !n.is_empty()).map(|n| n.as_str()));
         }
         self.picked().map(|(_, path)| path.clone())
+    }
+
+    /// Records what plays (or why nothing does) for the editor, and logs it.
+    pub fn report(&self, plugin: &str, status: String) {
+        nice_log!("{plugin}: {status}");
+        if let Ok(mut s) = self.status.write() {
+            *s = status;
+        }
     }
 
     fn picked(&self) -> Option<&(String, PathBuf)> {
@@ -157,10 +168,12 @@ impl Loader {
                         }
                         let mut loaded = self.loaded.lock().unwrap_or_else(|e| e.into_inner());
                         if loaded.push(link).is_ok() {
-                            nice_log!("{plugin}: switching to model '{name}'");
+                            choice.report(plugin, format!("switching to model '{name}'"));
                         }
                     }
-                    Err(why) => nice_log!("{plugin}: cannot switch to model '{name}': {why}"),
+                    Err(why) => {
+                        choice.report(plugin, format!("cannot switch to model '{name}': {why}"))
+                    }
                 }
             }
         }

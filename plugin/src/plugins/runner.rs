@@ -73,19 +73,27 @@ impl Runner {
                     slack_frames: engine::slack_for_block(config.max_buffer_size, rate),
                     offline: config.process_mode == ProcessMode::Offline,
                 };
-                nice_log!(
-                    "{}: playing model '{}' ({} frames of slack{})",
+                model.report(
                     P::NAME,
-                    link.card().name,
-                    options.slack_frames,
-                    if options.offline { ", offline" } else { "" }
+                    format!(
+                        "playing model '{}' ({} frames of slack{})",
+                        link.card().name,
+                        options.slack_frames,
+                        if options.offline { ", offline" } else { "" }
+                    ),
                 );
                 Engine::with_decoder(self.mode, rate, params, link, options)
             }
-            Ok(None) => Engine::with_params(self.mode, rate, params),
+            Ok(None) => {
+                model.report(
+                    P::NAME,
+                    "no model installed: playing the fixed spectrum".to_string(),
+                );
+                Engine::with_params(self.mode, rate, params)
+            }
             Err(why) => {
                 // Keep playing (the fixed spectrum) and say why.
-                nice_log!("{}: no model loaded: {why}", P::NAME);
+                model.report(P::NAME, format!("no model loaded: {why}"));
                 Engine::with_params(self.mode, rate, params)
             }
         };
