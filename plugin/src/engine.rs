@@ -724,6 +724,10 @@ impl Engine {
         let mut from = start;
         while from < end {
             if self.segment_pos == self.segment.len() {
+                // Delayed events at the segment's end come before the boundary's frame.
+                if self.mode == Mode::Instrument {
+                    self.apply_due_events();
+                }
                 self.next_segment();
             }
             let mut n = (end - from)
@@ -895,6 +899,8 @@ impl Engine {
             return;
         };
         let slack = path.options.slack_frames as u64;
+        // An event at a segment's very end (pos == len) stays there: it is heard before the
+        // next boundary's frame, in the order the decoder was asked (`render`).
         let (when, at) = (self.segment_index + slack, self.segment_pos);
         let delayed = match *event {
             Event::NoteOn {

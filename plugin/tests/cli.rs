@@ -244,7 +244,19 @@ fn render_errors_are_clear() {
     assert!(why.contains("does not exist"), "{why}");
     let model = test_model();
     let why = run(&["render", "--model", &model, "--midi", wav, "-o", out]);
-    assert!(why.contains("--midi"), "{why}");
+    assert!(why.contains("not a MIDI file"), "{why}");
+    let silent = scratch("no_notes.mid");
+    std::fs::write(&silent, smf(&[])).unwrap();
+    let why = run(&[
+        "render",
+        "--model",
+        &model,
+        "--midi",
+        silent.to_str().unwrap(),
+        "-o",
+        out,
+    ]);
+    assert!(why.contains("has no notes"), "{why}");
     let why = run(&[
         "render",
         "--model",
@@ -255,4 +267,65 @@ fn render_errors_are_clear() {
         out,
     ]);
     assert!(why.contains("cannot read"), "{why}");
+}
+
+/// A format-0 MIDI file at 480 ticks per beat and 120 bpm (a tick is 1/960 s) holding `track`
+/// (delta-timed events) after the tempo, written byte by byte from the specification.
+fn smf(track: &[u8]) -> Vec<u8> {
+    let mut body = vec![0x00, 0xFF, 0x51, 0x03, 0x07, 0xA1, 0x20]; // tempo 500 000 us/beat
+    body.extend_from_slice(track);
+    body.extend_from_slice(&[0x00, 0xFF, 0x2F, 0x00]); // end of track
+    let mut file = b"MThd".to_vec();
+    file.extend_from_slice(&[0, 0, 0, 6, 0, 0, 0, 1, 0x01, 0xE0]);
+    file.extend_from_slice(b"MTrk");
+    file.extend_from_slice(&(body.len() as u32).to_be_bytes());
+    file.extend_from_slice(&body);
+    file
+}
+
+#[test]
+fn render_plays_a_midi_file_through_the_instrument_on_time() {
+    // A3 (220 Hz) from beat 1 (0.5 s) to beat 3 (1.5 s): delta 480 = 0x83 0x60, 960 = 0x87 0x40.
+    let midi = scratch("a3.mid");
+    std::fs::write(
+        &midi,
+        smf(&[0x83, 0x60, 0x90, 57, 100, 0x87, 0x40, 0x80, 57, 0]),
+    )
+    .unwrap();
+    let render = |name: &str| {
+        let out = scratch(name);
+        let model = test_model();
+        let result = luthier(&[
+            "render",
+            "--model",
+            &model,
+            "--midi",
+            midi.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+        ]);
+        assert!(
+            result.status.success(),
+            "{}",
+            String::from_utf8_lossy(&result.stderr)
+        );
+        out
+    };
+    let (a, b) = (render("midi_a.wav"), render("midi_b.wav"));
+    assert_eq!(std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
+    let reader = hound::WavReader::open(&a).unwrap();
+    let rate = reader.spec().sample_rate as usize;
+    let samples: Vec<f32> = reader.into_samples::<f32>().map(|s| s.unwrap()).collect();
+    // 1.5 s of music and 2 s of tail.
+    assert_eq!(samples.len(), rate * 35 / 10);
+    // Aligned: sound starts on the note-on sample (latency removed), ends after the release.
+    let first = samples.iter().position(|x| *x != 0.0).unwrap();
+    assert!(
+        first.abs_diff(rate / 2) <= 1,
+        "starts at {first}, not {}",
+        rate / 2
+    );
+    assert!(samples[rate * 3 / 2 + rate / 10..]
+        .iter()
+        .all(|x| *x == 0.0));
 }

@@ -228,6 +228,18 @@ fn instrument_notes_sound_after_the_slack_on_their_pitch_and_end() {
 }
 
 #[test]
+fn a_note_on_a_frame_boundary_starts_on_time_without_a_miss() {
+    // 24 000 samples is exactly 125 frames at 48 kHz: the block ends on a frame boundary and
+    // the note starts there.
+    let events = note(57, 24_000, 30_000);
+    let mut engine = engine(Mode::Instrument, true, 2);
+    let out = play(&mut engine, &events, 48_000, 24_000);
+    assert_eq!(engine.stats().decoder_underruns, 0);
+    let first = out.iter().position(|x| *x != 0.0).unwrap();
+    assert_eq!(first, 24_000 + 2 * 192);
+}
+
+#[test]
 fn instrument_offline_renders_do_not_depend_on_block_size() {
     let mut events: Vec<Event> = [
         note(57, 500, 20_000),

@@ -4,6 +4,10 @@
 //!   luthier features IN.wav --out OUT.csv    per-frame time, f0, confidence, loudness
 //!   luthier render --model NAME --audio IN.wav -o OUT.wav
 //!                                           tone transfer through a model, offline
+//!   luthier render --model NAME --midi IN.mid -o OUT.wav
+//!                                           the instrument through a model, offline
+
+mod midi_file;
 
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
@@ -81,13 +85,11 @@ fn run(cli: Cli) -> Result<()> {
             audio,
             midi,
             out,
-        } => {
-            if midi.is_some() {
-                bail!("--midi: the instrument does not play through models yet (it will in the next release); use --audio for tone transfer");
-            }
-            let input = audio.expect("clap requires --audio without --midi");
-            render_audio(&model, &input, &out)
-        }
+        } => match (audio, midi) {
+            (Some(input), _) => render_audio(&model, &input, &out),
+            (None, Some(midi)) => render_midi(&model, &midi, &out),
+            (None, None) => bail!("give --audio IN.wav (tone transfer) or --midi IN.mid"),
+        },
         Command::Features {
             input,
             out,
@@ -148,13 +150,125 @@ fn model_path(model: &str) -> Result<PathBuf> {
     })
 }
 
-fn render_audio(model: &str, input: &Path, out: &Path) -> Result<()> {
-    use luthier::engine::{DecoderOptions, Engine, Mode, Params};
+/// The engine with `model`'s decoder, offline, for host blocks of `block` samples.
+fn offline_engine(
+    model: &str,
+    mode: luthier::engine::Mode,
+    sample_rate: u32,
+    block: usize,
+) -> Result<(luthier::engine::Engine, String)> {
+    use luthier::engine::{DecoderOptions, Engine, Params};
     let path = model_path(model)?;
     let decoder = luthier::model::decoder::Decoder::load(&path, None)?;
     let name = decoder.card().name.clone();
     let link =
         luthier::model::inference::Link::start(decoder).context("starting the decoder thread")?;
+    let rate = sample_rate as f32;
+    let options = DecoderOptions {
+        slack_frames: luthier::engine::slack_for_block(block as u32, rate),
+        offline: true,
+    };
+    Ok((
+        Engine::with_decoder(mode, rate, Params::default(), link, options),
+        name,
+    ))
+}
+
+/// Writes mono 32-bit float samples.
+fn write_wav(out: &Path, sample_rate: u32, samples: &[f32]) -> Result<()> {
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate,
+        bits_per_sample: 32,
+        sample_format: hound::SampleFormat::Float,
+    };
+    let mut writer = hound::WavWriter::create(out, spec)
+        .with_context(|| format!("cannot write {}", out.display()))?;
+    for x in samples {
+        writer.write_sample(*x)?;
+    }
+    writer
+        .finalize()
+        .with_context(|| format!("writing {}", out.display()))
+}
+
+/// Rendering ends this long after the last note-off, so releases and reverb tails finish.
+const MIDI_TAIL_SECONDS: f64 = 2.0;
+
+fn render_midi(model: &str, midi: &Path, out: &Path) -> Result<()> {
+    use luthier::engine::{Event, Mode};
+    const RATE: u32 = 48_000;
+    const BLOCK: usize = 512;
+    let events = midi_file::read(midi, RATE)?;
+    if !events
+        .iter()
+        .any(|(_, e)| matches!(e, Event::NoteOn { .. }))
+    {
+        bail!("{} has no notes", midi.display());
+    }
+    let (mut engine, name) = offline_engine(model, Mode::Instrument, RATE, BLOCK)?;
+    let latency = engine.latency_samples() as usize;
+    let last = events.last().map_or(0, |(t, _)| *t) as usize;
+    let length = last + (MIDI_TAIL_SECONDS * RATE as f64) as usize;
+    let total = length + latency;
+    let bar = progress(total as u64);
+    let mut rendered = Vec::with_capacity(total);
+    let mut next = 0;
+    let mut block_events = Vec::with_capacity(64);
+    while rendered.len() < total {
+        let start = rendered.len();
+        let n = BLOCK.min(total - start);
+        block_events.clear();
+        while next < events.len() && (events[next].0 as usize) < start + n {
+            let (at, event) = events[next];
+            block_events.push(retime(event, (at as usize - start) as u32));
+            next += 1;
+        }
+        let (mut left, mut right) = (vec![0.0f32; n], vec![0.0f32; n]);
+        engine.process(&mut [&mut left, &mut right], 0, &block_events);
+        rendered.extend_from_slice(&left);
+        bar.set_position(rendered.len() as u64);
+    }
+    bar.finish_and_clear();
+    if engine.stats().decoder_underruns > 0 {
+        bail!(
+            "the decoder missed {} frames; the render would not be exact (is the machine overloaded?)",
+            engine.stats().decoder_underruns
+        );
+    }
+    write_wav(out, RATE, &rendered[latency..])?;
+    eprintln!(
+        "{} through '{name}' ({:.1} s at {RATE} Hz) -> {}",
+        midi.display(),
+        length as f64 / RATE as f64,
+        out.display()
+    );
+    Ok(())
+}
+
+fn retime(event: luthier::engine::Event, time: u32) -> luthier::engine::Event {
+    use luthier::engine::Event;
+    match event {
+        Event::NoteOn {
+            channel,
+            key,
+            velocity,
+            ..
+        } => Event::NoteOn {
+            time,
+            channel,
+            key,
+            velocity,
+        },
+        Event::NoteOff { channel, key, .. } => Event::NoteOff { time, channel, key },
+        Event::Choke { channel, key, .. } => Event::Choke { time, channel, key },
+        Event::AllNotesOff { .. } => Event::AllNotesOff { time },
+    }
+}
+
+fn render_audio(model: &str, input: &Path, out: &Path) -> Result<()> {
+    use luthier::engine::Mode;
+    const BLOCK: usize = 512;
     let (mut samples, sample_rate) = read_mono(input)?;
     let rate = sample_rate as f32;
     if !(luthier::engine::MIN_SAMPLE_RATE..=luthier::engine::MAX_SAMPLE_RATE).contains(&rate) {
@@ -165,12 +279,7 @@ fn render_audio(model: &str, input: &Path, out: &Path) -> Result<()> {
             luthier::engine::MAX_SAMPLE_RATE
         );
     }
-    const BLOCK: usize = 512;
-    let options = DecoderOptions {
-        slack_frames: luthier::engine::slack_for_block(BLOCK as u32, rate),
-        offline: true,
-    };
-    let mut engine = Engine::with_decoder(Mode::Effect, rate, Params::default(), link, options);
+    let (mut engine, name) = offline_engine(model, Mode::Effect, sample_rate, BLOCK)?;
     let latency = engine.latency_samples() as usize;
     let length = samples.len();
     samples.resize(length + latency, 0.0);
@@ -191,20 +300,7 @@ fn render_audio(model: &str, input: &Path, out: &Path) -> Result<()> {
             stats.decoder_underruns
         );
     }
-    let spec = hound::WavSpec {
-        channels: 1,
-        sample_rate,
-        bits_per_sample: 32,
-        sample_format: hound::SampleFormat::Float,
-    };
-    let mut writer = hound::WavWriter::create(out, spec)
-        .with_context(|| format!("cannot write {}", out.display()))?;
-    for x in &rendered[latency..] {
-        writer.write_sample(*x)?;
-    }
-    writer
-        .finalize()
-        .with_context(|| format!("writing {}", out.display()))?;
+    write_wav(out, sample_rate, &rendered[latency..])?;
     eprintln!(
         "{} through '{name}' ({:.1} s at {sample_rate} Hz) -> {}",
         input.display(),
