@@ -174,25 +174,7 @@ fn render_plays_audio_through_a_model_repeatably_and_aligned() {
         }
     };
     write_wav(&wav, rate, 1, 16, tone, len);
-    let render = |name: &str| {
-        let out = scratch(name);
-        let model = test_model();
-        let result = luthier(&[
-            "render",
-            "--model",
-            &model,
-            "--audio",
-            wav.to_str().unwrap(),
-            "-o",
-            out.to_str().unwrap(),
-        ]);
-        assert!(
-            result.status.success(),
-            "{}",
-            String::from_utf8_lossy(&result.stderr)
-        );
-        out
-    };
+    let render = |name: &str| render_ok("--audio", &wav, name);
     let (a, b) = (render("render_a.wav"), render("render_b.wav"));
     assert_eq!(std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
     let samples: Vec<f32> = hound::WavReader::open(&a)
@@ -292,25 +274,7 @@ fn render_plays_a_midi_file_through_the_instrument_on_time() {
         smf(&[0x83, 0x60, 0x90, 57, 100, 0x87, 0x40, 0x80, 57, 0]),
     )
     .unwrap();
-    let render = |name: &str| {
-        let out = scratch(name);
-        let model = test_model();
-        let result = luthier(&[
-            "render",
-            "--model",
-            &model,
-            "--midi",
-            midi.to_str().unwrap(),
-            "-o",
-            out.to_str().unwrap(),
-        ]);
-        assert!(
-            result.status.success(),
-            "{}",
-            String::from_utf8_lossy(&result.stderr)
-        );
-        out
-    };
+    let render = |name: &str| render_ok("--midi", &midi, name);
     let (a, b) = (render("midi_a.wav"), render("midi_b.wav"));
     assert_eq!(std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
     let reader = hound::WavReader::open(&a).unwrap();
@@ -328,4 +292,26 @@ fn render_plays_a_midi_file_through_the_instrument_on_time() {
     assert!(samples[rate * 3 / 2 + rate / 10..]
         .iter()
         .all(|x| *x == 0.0));
+}
+
+/// Runs `luthier render --model <test model> FLAG INPUT -o <scratch NAME>`, which must succeed.
+fn render_ok(flag: &str, input: &Path, name: &str) -> PathBuf {
+    let out = scratch(name);
+    let model = test_model();
+    let args = [
+        "render",
+        "--model",
+        &model,
+        flag,
+        input.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ];
+    let result = luthier(&args);
+    assert!(
+        result.status.success(),
+        "{}",
+        String::from_utf8_lossy(&result.stderr)
+    );
+    out
 }

@@ -174,6 +174,15 @@ fn offline_engine(
     ))
 }
 
+/// An offline render waits for every decoder reply; one that never came makes it inexact.
+fn check_exact(engine: &luthier::engine::Engine) -> Result<()> {
+    let missed = engine.stats().decoder_underruns;
+    if missed > 0 {
+        bail!("the decoder missed {missed} frames; the render would not be exact (is the machine overloaded?)");
+    }
+    Ok(())
+}
+
 /// Writes mono 32-bit float samples.
 fn write_wav(out: &Path, sample_rate: u32, samples: &[f32]) -> Result<()> {
     let spec = hound::WavSpec {
@@ -230,12 +239,7 @@ fn render_midi(model: &str, midi: &Path, out: &Path) -> Result<()> {
         bar.set_position(rendered.len() as u64);
     }
     bar.finish_and_clear();
-    if engine.stats().decoder_underruns > 0 {
-        bail!(
-            "the decoder missed {} frames; the render would not be exact (is the machine overloaded?)",
-            engine.stats().decoder_underruns
-        );
-    }
+    check_exact(&engine)?;
     write_wav(out, RATE, &rendered[latency..])?;
     eprintln!(
         "{} through '{name}' ({:.1} s at {RATE} Hz) -> {}",
@@ -293,13 +297,7 @@ fn render_audio(model: &str, input: &Path, out: &Path) -> Result<()> {
         bar.inc(chunk.len() as u64);
     }
     bar.finish_and_clear();
-    let stats = engine.stats();
-    if stats.decoder_underruns > 0 {
-        bail!(
-            "the decoder missed {} frames; the render would not be exact (is the machine overloaded?)",
-            stats.decoder_underruns
-        );
-    }
+    check_exact(&engine)?;
     write_wav(out, sample_rate, &rendered[latency..])?;
     eprintln!(
         "{} through '{name}' ({:.1} s at {sample_rate} Hz) -> {}",
