@@ -1,7 +1,9 @@
 //! The Rust synthesizer against golden files written by an independent float64 numpy reference
 //! (`plugin/tests/reference/ddsp_reference.py`, magenta/ddsp's formulas with our conventions):
 //! harmonic part within 1e-4, noise (same seed) within 1e-5, for every SIMD kernel and for any
-//! cutting of the segments into host blocks.
+//! cutting of the segments into host blocks. The same holds against the PyTorch synthesizer that
+//! training renders through (`models/training/write_synth_fixtures.py` writes the `torch_*`
+//! cases), so a model is trained on what the plugin plays.
 
 use luthier::dsp::bank::Kernel;
 use luthier::dsp::frames::{Frame, Segment};
@@ -17,6 +19,8 @@ const CASES: [&str; 5] = [
     "glide_48k_raised_cosine",
     "steps_22k05",
 ];
+/// Written by the PyTorch synthesizer of the training package.
+const TORCH_CASES: [&str; 3] = ["torch_phrase_48k", "torch_glide_44k1", "torch_low_96k"];
 const HARMONIC_TOLERANCE: f64 = 1e-4;
 const NOISE_TOLERANCE: f64 = 1e-5;
 
@@ -146,7 +150,21 @@ fn max_error(got: &[f32], want: &[f64]) -> (f64, usize) {
 
 #[test]
 fn matches_the_numpy_reference() {
-    for name in CASES {
+    check_cases(&CASES);
+}
+
+#[test]
+fn matches_the_pytorch_training_synth() {
+    check_cases(&TORCH_CASES);
+    // Its noise is tested at a useful level, not near silence.
+    for name in TORCH_CASES {
+        let peak = load(name).noise.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+        assert!(peak > 0.1, "{name}: noise golden too quiet ({peak})");
+    }
+}
+
+fn check_cases(cases: &[&str]) {
+    for &name in cases {
         let case = load(name);
         for kernel in Kernel::available() {
             let (h, n) = render(&case, kernel, &mut || usize::MAX);
