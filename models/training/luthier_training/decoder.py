@@ -84,9 +84,14 @@ class RnnFcDecoder(nn.Module):
         hidden: int = 64,
         harmonics: int = DEFAULT_HARMONICS,
         noise_bands: int = DEFAULT_NOISE_BANDS,
+        noise_bias: float = 0.0,
     ):
         super().__init__()
         self.hidden = hidden
+        # Added to the noise logits before exp_sigmoid: DDSP's FilteredNoise uses -5 so that
+        # noise starts quiet and training grows it where the sound needs it. (0 for the test
+        # decoders, which predate it.)
+        self.noise_bias = noise_bias
         self.harmonics = harmonics
         self.noise_bands = noise_bands
         self.f0_mlp = mlp(1, hidden)
@@ -100,10 +105,10 @@ class RnnFcDecoder(nn.Module):
         loudness = self.loudness_mlp(scale_loudness(loudness_db).unsqueeze(-1))
         rnn_out, gru_state = self.gru(torch.cat([f0, loudness], dim=-1), gru_state)
         x = self.out_mlp(torch.cat([rnn_out, f0, loudness], dim=-1))
-        params = exp_sigmoid(self.out_linear(x))
-        amplitude = params[..., 0]
-        harmonics = params[..., 1 : 1 + self.harmonics]
-        noise = params[..., 1 + self.harmonics :]
+        logits = self.out_linear(x)
+        amplitude = exp_sigmoid(logits[..., 0])
+        harmonics = exp_sigmoid(logits[..., 1 : 1 + self.harmonics])
+        noise = exp_sigmoid(logits[..., 1 + self.harmonics :] + self.noise_bias)
         return amplitude, harmonics, noise, gru_state
 
 
