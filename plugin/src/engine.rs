@@ -190,6 +190,24 @@ struct Pending {
     from_silence: bool,
 }
 
+/// What a note event does to one voice, as the allocator decided it when the event arrived.
+#[derive(Debug, Clone, Copy)]
+enum Action {
+    Start {
+        voice: usize,
+        key: u8,
+        velocity: f32,
+        /// The voice was silent: it starts at phase zero on its first sample.
+        fresh: bool,
+    },
+    Release {
+        voice: usize,
+    },
+    Kill {
+        voice: usize,
+    },
+}
+
 /// Note events in flight through the slack (a few per frame is plenty).
 const DELAYED_EVENTS: usize = 4096;
 
@@ -652,11 +670,9 @@ impl Engine {
         self.render(channels, input_channels, start, len);
     }
 
+    /// A note event as the allocator decides it on arrival; each voice it touches then acts,
+    /// at once or, with a decoder, a slack later (`act`).
     fn apply(&mut self, event: &Event) {
-        if self.mode == Mode::Instrument && self.decoder.is_some() {
-            self.apply_decoded(event);
-            return;
-        }
         match *event {
             Event::NoteOn {
                 channel,
@@ -669,11 +685,58 @@ impl Engine {
                     return;
                 }
                 let velocity = velocity.clamp(0.0, 1.0);
-                let (index, fresh) = match self.allocator.note_on(channel, key, velocity) {
+                let (voice, fresh) = match self.allocator.note_on(channel, key, velocity) {
                     Start::Fresh(i) => (i, true),
                     Start::Retrigger(i) => (i, false),
                 };
-                let voice = &mut self.voices[index];
+                self.act(Action::Start {
+                    voice,
+                    key,
+                    velocity,
+                    fresh,
+                });
+            }
+            Event::NoteOff { channel, key, .. } => {
+                if let Some(voice) = self.allocator.note_off(channel, key) {
+                    self.act(Action::Release { voice });
+                }
+            }
+            Event::Choke { channel, key, .. } => {
+                if let Some(voice) = self.allocator.find(channel, key) {
+                    self.allocator.free(voice);
+                    self.act(Action::Kill { voice });
+                }
+            }
+            Event::AllNotesOff { .. } => {
+                for voice in 0..MAX_VOICES {
+                    let slot = *self.allocator.slot(voice);
+                    if slot.state == SlotState::Held {
+                        self.allocator.note_off(slot.channel, slot.key);
+                        self.act(Action::Release { voice });
+                    }
+                }
+            }
+        }
+    }
+
+    fn act(&mut self, action: Action) {
+        if self.mode == Mode::Instrument && self.decoder.is_some() {
+            self.act_later(action);
+        } else {
+            self.act_now(action);
+        }
+    }
+
+    /// Without a decoder: the fixed spectrum at the note's level, heard on this very sample.
+    fn act_now(&mut self, action: Action) {
+        match action {
+            Action::Start {
+                voice,
+                key,
+                velocity,
+                fresh,
+            } => {
+                let voice = &mut self.voices[voice];
                 let controls = &mut voice.controls;
                 controls.f0_hz = midi_key_to_hz(key as f32);
                 controls.amplitude = db_to_gain(-VELOCITY_RANGE_DB * (1.0 - velocity));
@@ -689,26 +752,8 @@ impl Engine {
                 }
                 voice.gate.trigger();
             }
-            Event::NoteOff { channel, key, .. } => {
-                if let Some(i) = self.allocator.note_off(channel, key) {
-                    self.voices[i].gate.release();
-                }
-            }
-            Event::Choke { channel, key, .. } => {
-                if let Some(i) = self.allocator.find(channel, key) {
-                    self.voices[i].gate.kill();
-                    self.allocator.free(i);
-                }
-            }
-            Event::AllNotesOff { .. } => {
-                for i in 0..MAX_VOICES {
-                    let slot = *self.allocator.slot(i);
-                    if slot.state == SlotState::Held {
-                        self.allocator.note_off(slot.channel, slot.key);
-                        self.voices[i].gate.release();
-                    }
-                }
-            }
+            Action::Release { voice } => self.voices[voice].gate.release(),
+            Action::Kill { voice } => self.voices[voice].gate.kill(),
         }
     }
 
@@ -892,32 +937,19 @@ impl Engine {
         voice.synth.push(&frame, self.segment);
     }
 
-    /// Instrument with a decoder: a note event changes what the decoder is asked for now, and
-    /// what the listener hears `slack` frames later.
-    fn apply_decoded(&mut self, event: &Event) {
+    /// Instrument with a decoder: the decoder is asked for the voice's controls now, and the
+    /// listener hears the action `slack` frames later.
+    fn act_later(&mut self, action: Action) {
         let Some(path) = &mut self.decoder else {
             return;
         };
-        let slack = path.options.slack_frames as u64;
-        // An event at a segment's very end (pos == len) stays there: it is heard before the
-        // next boundary's frame, in the order the decoder was asked (`render`).
-        let (when, at) = (self.segment_index + slack, self.segment_pos);
-        let delayed = match *event {
-            Event::NoteOn {
-                channel,
+        let delayed = match action {
+            Action::Start {
+                voice,
                 key,
                 velocity,
-                ..
+                fresh,
             } => {
-                if key > 127 || !velocity.is_finite() {
-                    self.stats.rejected_events += 1;
-                    return;
-                }
-                let velocity = velocity.clamp(0.0, 1.0);
-                let (voice, fresh) = match self.allocator.note_on(channel, key, velocity) {
-                    Start::Fresh(i) => (i, true),
-                    Start::Retrigger(i) => (i, false),
-                };
                 self.voices[voice].controls.f0_hz = midi_key_to_hz(key as f32);
                 // A voice from silence needs controls at its very first sample: ask for them
                 // now, out of the frame grid, with its GRU state reset.
@@ -934,31 +966,13 @@ impl Engine {
                 path.pending_starts[voice] += 1;
                 Delayed::Start { voice, start }
             }
-            Event::NoteOff { channel, key, .. } => match self.allocator.note_off(channel, key) {
-                Some(voice) => Delayed::Release { voice },
-                None => return,
-            },
-            Event::Choke { channel, key, .. } => match self.allocator.find(channel, key) {
-                Some(voice) => {
-                    self.allocator.free(voice);
-                    Delayed::Kill { voice }
-                }
-                None => return,
-            },
-            Event::AllNotesOff { .. } => {
-                for voice in 0..MAX_VOICES {
-                    let slot = *self.allocator.slot(voice);
-                    if slot.state == SlotState::Held {
-                        self.allocator.note_off(slot.channel, slot.key);
-                        if let Err(now) = path.delayed.push(when, at, Delayed::Release { voice }) {
-                            Self::hear(&mut self.voices, path, self.segment, self.segment_pos, now);
-                        }
-                    }
-                }
-                return;
-            }
+            Action::Release { voice } => Delayed::Release { voice },
+            Action::Kill { voice } => Delayed::Kill { voice },
         };
-        if let Err(now) = path.delayed.push(when, at, delayed) {
+        // An event at a segment's very end (pos == len) stays there: it is heard before the
+        // next boundary's frame, in the order the decoder was asked (`render`).
+        let when = self.segment_index + path.options.slack_frames as u64;
+        if let Err(now) = path.delayed.push(when, self.segment_pos, delayed) {
             Self::hear(&mut self.voices, path, self.segment, self.segment_pos, now);
         }
     }
