@@ -100,6 +100,26 @@ pub enum Event {
 }
 
 impl Event {
+    /// The same event at sample offset `time` (events move between blocks).
+    pub fn at(self, time: u32) -> Self {
+        match self {
+            Event::NoteOn {
+                channel,
+                key,
+                velocity,
+                ..
+            } => Event::NoteOn {
+                time,
+                channel,
+                key,
+                velocity,
+            },
+            Event::NoteOff { channel, key, .. } => Event::NoteOff { time, channel, key },
+            Event::Choke { channel, key, .. } => Event::Choke { time, channel, key },
+            Event::AllNotesOff { .. } => Event::AllNotesOff { time },
+        }
+    }
+
     pub fn time(&self) -> u32 {
         match *self {
             Event::NoteOn { time, .. }
@@ -1225,7 +1245,7 @@ mod tests {
             let block_events: Vec<Event> = events
                 .iter()
                 .filter(|e| (pos..pos + n).contains(&(e.time() as usize)))
-                .map(|e| shift(*e, pos as u32))
+                .map(|e| e.at(e.time() - pos as u32))
                 .collect();
             let mut refs: Vec<&mut [f32]> = bufs.iter_mut().map(|b| b.as_mut_slice()).collect();
             engine.process(&mut refs, inputs, &block_events);
@@ -1235,33 +1255,6 @@ mod tests {
             pos += n;
         }
         out
-    }
-
-    fn shift(e: Event, by: u32) -> Event {
-        match e {
-            Event::NoteOn {
-                time,
-                channel,
-                key,
-                velocity,
-            } => Event::NoteOn {
-                time: time - by,
-                channel,
-                key,
-                velocity,
-            },
-            Event::NoteOff { time, channel, key } => Event::NoteOff {
-                time: time - by,
-                channel,
-                key,
-            },
-            Event::Choke { time, channel, key } => Event::Choke {
-                time: time - by,
-                channel,
-                key,
-            },
-            Event::AllNotesOff { time } => Event::AllNotesOff { time: time - by },
-        }
     }
 
     fn silence(_: usize, _: usize) -> f32 {

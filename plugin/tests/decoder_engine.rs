@@ -142,40 +142,13 @@ fn play(engine: &mut Engine, events: &[Event], len: usize, block: usize) -> Vec<
         let inside: Vec<Event> = events
             .iter()
             .filter(|e| (start..start + n).contains(&(e.time() as usize)))
-            .map(|e| shift(*e, start as u32))
+            .map(|e| e.at(e.time() - start as u32))
             .collect();
         engine.process(&mut [&mut left, &mut right], 0, &inside);
         out.extend_from_slice(&left);
         start += n;
     }
     out
-}
-
-fn shift(e: Event, by: u32) -> Event {
-    match e {
-        Event::NoteOn {
-            time,
-            channel,
-            key,
-            velocity,
-        } => Event::NoteOn {
-            time: time - by,
-            channel,
-            key,
-            velocity,
-        },
-        Event::NoteOff { time, channel, key } => Event::NoteOff {
-            time: time - by,
-            channel,
-            key,
-        },
-        Event::Choke { time, channel, key } => Event::Choke {
-            time: time - by,
-            channel,
-            key,
-        },
-        Event::AllNotesOff { time } => Event::AllNotesOff { time: time - by },
-    }
 }
 
 fn note(key: u8, on: u32, off: u32) -> [Event; 2] {
@@ -312,7 +285,7 @@ fn swapping_models_while_playing_has_no_gap_and_no_click() {
             let here: Vec<Event> = events
                 .iter()
                 .filter(|e| (start..start + 480).contains(&e.time()))
-                .map(|e| shift(*e, start))
+                .map(|e| e.at(e.time() - start))
                 .collect();
             let inputs = if mode == Mode::Effect { 2 } else { 0 };
             engine.process(&mut [&mut left, &mut right], inputs, &here);

@@ -230,7 +230,7 @@ fn render_midi(model: &str, midi: &Path, out: &Path) -> Result<()> {
         block_events.clear();
         while next < events.len() && (events[next].0 as usize) < start + n {
             let (at, event) = events[next];
-            block_events.push(retime(event, (at as usize - start) as u32));
+            block_events.push(event.at((at as usize - start) as u32));
             next += 1;
         }
         let (mut left, mut right) = (vec![0.0f32; n], vec![0.0f32; n]);
@@ -248,26 +248,6 @@ fn render_midi(model: &str, midi: &Path, out: &Path) -> Result<()> {
         out.display()
     );
     Ok(())
-}
-
-fn retime(event: luthier::engine::Event, time: u32) -> luthier::engine::Event {
-    use luthier::engine::Event;
-    match event {
-        Event::NoteOn {
-            channel,
-            key,
-            velocity,
-            ..
-        } => Event::NoteOn {
-            time,
-            channel,
-            key,
-            velocity,
-        },
-        Event::NoteOff { channel, key, .. } => Event::NoteOff { time, channel, key },
-        Event::Choke { channel, key, .. } => Event::Choke { time, channel, key },
-        Event::AllNotesOff { .. } => Event::AllNotesOff { time },
-    }
 }
 
 fn render_audio(model: &str, input: &Path, out: &Path) -> Result<()> {
