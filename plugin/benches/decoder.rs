@@ -9,39 +9,13 @@
 
 mod common;
 
-use common::estimate;
+use common::{decoder_models, estimate};
 use criterion::Criterion;
 use luthier::model::decoder::{Controls, Decoder};
-use std::path::PathBuf;
 use std::time::Duration;
 
 const FRAMES: usize = 250;
 const VOICES: [usize; 4] = [1, 4, 8, 16];
-
-fn models() -> Vec<(String, PathBuf)> {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
-    let mut list = vec![(
-        "h64".to_string(),
-        root.join("models/test/luthier-test.onnx"),
-    )];
-    for width in ["h128", "h256"] {
-        let path = root.join(format!("target/bench-models/luthier-test-{width}.onnx"));
-        if path.is_file() {
-            list.push((width.to_string(), path));
-        }
-    }
-    list
-}
-
-fn runtime() -> Option<PathBuf> {
-    std::env::var_os("LUTHIER_ONNXRUNTIME")
-        .map(PathBuf::from)
-        .or_else(|| {
-            std::env::var_os("HOME").map(|h| {
-                PathBuf::from(h).join(".cache/luthier/onnxruntime-1.32.0/libonnxruntime.so.1.32.0")
-            })
-        })
-}
 
 /// One second of frames for `n` voices: batched (one call per frame) or one call per voice.
 fn second(decoder: &mut Decoder, n: usize, batched: bool, state: &mut [f32], out: &mut Controls) {
@@ -68,9 +42,9 @@ fn main() {
         .sample_size(10)
         .measurement_time(Duration::from_secs(4))
         .warm_up_time(Duration::from_secs(1));
-    let models = models();
+    let models = decoder_models(&["h64", "h128", "h256"]);
     for (width, path) in &models {
-        let mut decoder = Decoder::load(path, runtime().as_deref()).expect("load the decoder");
+        let mut decoder = Decoder::load(path, None).expect("load the decoder");
         let h = decoder.card().state_size;
         let mut group = criterion.benchmark_group(format!("decoder_1s_{width}"));
         for n in VOICES {

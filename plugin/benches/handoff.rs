@@ -7,6 +7,9 @@
 //! `cargo bench -p luthier --bench handoff` (about a minute). Decoder widths as in
 //! benches/decoder.rs.
 
+mod common;
+
+use common::decoder_models;
 use luthier::model::decoder::Decoder;
 use luthier::model::inference::{Link, Request, VoiceRequest};
 use std::path::PathBuf;
@@ -18,19 +21,9 @@ const FRAMES: usize = 5_000; // 20 s
 const HOP: Duration = Duration::from_millis(4);
 const POLL: Duration = Duration::from_micros(100);
 
-fn runtime() -> Option<PathBuf> {
-    std::env::var_os("LUTHIER_ONNXRUNTIME")
-        .map(PathBuf::from)
-        .or_else(|| {
-            std::env::var_os("HOME").map(|h| {
-                PathBuf::from(h).join(".cache/luthier/onnxruntime-1.32.0/libonnxruntime.so.1.32.0")
-            })
-        })
-}
-
 /// Latencies (ms) of FRAMES requests of `voices` voices each.
 fn run(model: &PathBuf, voices: usize) -> Vec<f64> {
-    let mut link = Link::start(Decoder::load(model, runtime().as_deref()).unwrap()).unwrap();
+    let mut link = Link::start(Decoder::load(model, None).unwrap()).unwrap();
     let mut latencies = Vec::with_capacity(FRAMES);
     let start = Instant::now();
     for seq in 0..FRAMES as u64 {
@@ -71,12 +64,7 @@ fn main() {
     if !std::env::args().any(|a| a == "--bench") {
         return;
     }
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
-    let mut models = vec![("h64", root.join("models/test/luthier-test.onnx"))];
-    let wide = root.join("target/bench-models/luthier-test-h256.onnx");
-    if wide.is_file() {
-        models.push(("h256", wide));
-    }
+    let models = decoder_models(&["h64", "h256"]);
     let stop = Arc::new(AtomicBool::new(false));
     let hog = {
         let stop = stop.clone();

@@ -7,6 +7,9 @@
 //!
 //! `cargo bench -p luthier --bench plugin_cpu`. Decoder widths as in benches/decoder.rs.
 
+mod common;
+
+use common::decoder_models;
 use luthier::engine::{DecoderOptions, Engine, Event, Mode, Params};
 use luthier::model::decoder::Decoder;
 use luthier::model::inference::Link;
@@ -15,29 +18,6 @@ use std::time::Instant;
 
 const SR: f32 = 48_000.0;
 const SECONDS: usize = 3;
-
-fn models() -> Vec<(String, PathBuf)> {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
-    let mut list = vec![(
-        "h64".to_string(),
-        root.join("models/test/luthier-test.onnx"),
-    )];
-    let wide = root.join("target/bench-models/luthier-test-h256.onnx");
-    if wide.is_file() {
-        list.push(("h256".to_string(), wide));
-    }
-    list
-}
-
-fn runtime() -> Option<PathBuf> {
-    std::env::var_os("LUTHIER_ONNXRUNTIME")
-        .map(PathBuf::from)
-        .or_else(|| {
-            std::env::var_os("HOME").map(|h| {
-                PathBuf::from(h).join(".cache/luthier/onnxruntime-1.32.0/libonnxruntime.so.1.32.0")
-            })
-        })
-}
 
 #[derive(Clone, Copy)]
 enum Case {
@@ -53,7 +33,7 @@ fn engine(case: Case, model: Option<&PathBuf>, block: usize) -> Engine {
     match model {
         None => Engine::with_params(mode, SR, Params::default()),
         Some(path) => {
-            let link = Link::start(Decoder::load(path, runtime().as_deref()).unwrap()).unwrap();
+            let link = Link::start(Decoder::load(path, None).unwrap()).unwrap();
             let options = DecoderOptions {
                 slack_frames: luthier::engine::slack_for_block(block as u32, SR),
                 offline: true,
@@ -118,7 +98,7 @@ fn main() {
         ("instrument, 1 voice", Case::Voices(1)),
         ("instrument, 8 voices", Case::Voices(8)),
     ];
-    for (width, path) in models() {
+    for (width, path) in decoder_models(&["h64", "h256"]) {
         for (name, case) in cases {
             for block in [64usize, 512] {
                 let with: Vec<f64> = (0..5).map(|_| measure(case, Some(&path), block)).collect();

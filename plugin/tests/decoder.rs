@@ -17,18 +17,8 @@ fn test_model() -> PathBuf {
     root().join("models/test/luthier-test.onnx")
 }
 
-fn runtime() -> Option<PathBuf> {
-    std::env::var_os("LUTHIER_ONNXRUNTIME")
-        .map(PathBuf::from)
-        .or_else(|| {
-            std::env::var_os("HOME").map(|h| {
-                PathBuf::from(h).join(".cache/luthier/onnxruntime-1.32.0/libonnxruntime.so.1.32.0")
-            })
-        })
-}
-
 fn load(path: &Path) -> Result<Decoder, ModelError> {
-    Decoder::load(path, runtime().as_deref())
+    Decoder::load(path, None)
 }
 
 fn floats(v: &serde_json::Value, key: &str) -> Vec<f32> {

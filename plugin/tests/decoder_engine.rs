@@ -6,19 +6,9 @@
 use luthier::engine::{DecoderOptions, Engine, Event, Mode, Params};
 use luthier::model::decoder::Decoder;
 use luthier::model::inference::Link;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 const SR: f32 = 48_000.0;
-
-fn runtime() -> Option<PathBuf> {
-    std::env::var_os("LUTHIER_ONNXRUNTIME")
-        .map(PathBuf::from)
-        .or_else(|| {
-            std::env::var_os("HOME").map(|h| {
-                PathBuf::from(h).join(".cache/luthier/onnxruntime-1.32.0/libonnxruntime.so.1.32.0")
-            })
-        })
-}
 
 fn effect(offline: bool, slack_frames: u32) -> Engine {
     engine(Mode::Effect, offline, slack_frames)
@@ -26,7 +16,7 @@ fn effect(offline: bool, slack_frames: u32) -> Engine {
 
 fn engine(mode: Mode, offline: bool, slack_frames: u32) -> Engine {
     let model = Path::new(env!("CARGO_MANIFEST_DIR")).join("../models/test/luthier-test.onnx");
-    let decoder = Decoder::load(&model, runtime().as_deref()).unwrap();
+    let decoder = Decoder::load(&model, None).unwrap();
     let link = Link::start(decoder).unwrap();
     let options = DecoderOptions {
         slack_frames,
@@ -260,7 +250,7 @@ fn harmonic_db(x: &[f32], f0: f32, other: f32) -> f64 {
 
 fn link(name: &str) -> Link {
     let model = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../models/test/{name}.onnx"));
-    Link::start(Decoder::load(&model, runtime().as_deref()).unwrap()).unwrap()
+    Link::start(Decoder::load(&model, None).unwrap()).unwrap()
 }
 
 /// Largest sample-to-sample step in `x`.

@@ -9,10 +9,12 @@ use std::path::Path;
 
 #[test]
 fn a_missing_or_wrong_runtime_is_a_clear_error() {
-    // Nothing beside this test binary, nothing in a fresh user folder, no variable.
+    // Nothing beside this test binary, nothing in a fresh user folder or build cache, no
+    // variable.
     let empty = std::env::temp_dir().join(format!("luthier-no-runtime-{}", std::process::id()));
     std::fs::create_dir_all(&empty).unwrap();
     std::env::set_var("XDG_DATA_HOME", &empty);
+    std::env::set_var("XDG_CACHE_HOME", &empty);
     std::env::remove_var(runtime::ENV_VAR);
 
     let why = runtime::load(Some(Path::new("/nowhere/libonnxruntime.so.1.32.0")))

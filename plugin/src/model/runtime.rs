@@ -6,8 +6,10 @@
 //!
 //! Where it looks, first match wins: the path given by the caller (a setting), the
 //! `LUTHIER_ONNXRUNTIME` environment variable, beside the binary this code runs in (inside the
-//! `.vst3` bundle, beside the `.clap`, beside the command-line tool), then the user data folder
-//! (`$XDG_DATA_HOME/luthier`, default `~/.local/share/luthier`).
+//! `.vst3` bundle, beside the `.clap`, beside the command-line tool), the user data folder
+//! (`$XDG_DATA_HOME/luthier`, default `~/.local/share/luthier`), then the cache the build fetches
+//! it into (`$XDG_CACHE_HOME/luthier/onnxruntime-1.32.0`, default under `~/.cache`), so that
+//! tests, benches and a tool run from `target/` find it on a developer's machine.
 
 use ort::environment::Environment;
 use std::path::{Path, PathBuf};
@@ -96,7 +98,19 @@ fn candidates(explicit: Option<&Path>) -> Vec<PathBuf> {
     if let Some(dir) = user_data_dir() {
         list.push(dir.join(LIBRARY));
     }
+    if let Some(dir) = build_cache_dir() {
+        list.push(dir.join(LIBRARY));
+    }
     list
+}
+
+/// Where `cargo xtask onnxruntime` (xtask/src/onnxruntime.rs) caches the library.
+fn build_cache_dir() -> Option<PathBuf> {
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .filter(|p| !p.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))?;
+    Some(base.join("luthier/onnxruntime-1.32.0"))
 }
 
 /// `$XDG_DATA_HOME/luthier`, or `~/.local/share/luthier`.
