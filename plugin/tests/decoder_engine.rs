@@ -14,10 +14,15 @@ fn effect(offline: bool, slack_frames: u32) -> Engine {
     engine(Mode::Effect, offline, slack_frames)
 }
 
+/// One of the test models, with its inference thread started.
+fn link(name: &str) -> Link {
+    let model = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../models/test/{name}.onnx"));
+    Link::start(Decoder::load(&model, None).unwrap()).unwrap()
+}
+
+/// An engine playing the test model.
 fn engine(mode: Mode, offline: bool, slack_frames: u32) -> Engine {
-    let model = Path::new(env!("CARGO_MANIFEST_DIR")).join("../models/test/luthier-test.onnx");
-    let decoder = Decoder::load(&model, None).unwrap();
-    let link = Link::start(decoder).unwrap();
+    let link = link("luthier-test");
     let options = DecoderOptions {
         slack_frames,
         offline,
@@ -246,11 +251,6 @@ fn harmonic_db(x: &[f32], f0: f32, other: f32) -> f64 {
     };
     let sum = |f: f32| (1..=20).map(|k| power_at(f * k as f32)).sum::<f64>();
     10.0 * (sum(f0) / sum(other)).log10()
-}
-
-fn link(name: &str) -> Link {
-    let model = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../models/test/{name}.onnx"));
-    Link::start(Decoder::load(&model, None).unwrap()).unwrap()
 }
 
 /// Largest sample-to-sample step in `x`.
