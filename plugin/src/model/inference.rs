@@ -48,7 +48,6 @@ pub struct Request {
 }
 
 /// One frame's controls for every voice; inactive voices' rows are zero.
-#[derive(Clone)]
 pub struct Reply {
     pub seq: u64,
     /// The voices the request asked for (the others' rows are zero).
@@ -252,7 +251,6 @@ impl Worker {
         mut replies: Producer<Reply>,
         stop: &AtomicBool,
     ) {
-        let mut reply = Box::new(Reply::empty(0));
         while !stop.load(Ordering::Acquire) {
             let Ok(request) = requests.pop() else {
                 // The audio thread unparks after each send; the timeout only bounds a missed
@@ -261,23 +259,24 @@ impl Worker {
                 continue;
             };
             let started = thread_cpu_ns();
-            self.decode(&request, &mut reply);
+            let reply = self.decode(&request);
             self.counters
                 .busy_ns
                 .fetch_add(thread_cpu_ns().saturating_sub(started), Ordering::Relaxed);
-            if replies.push((*reply).clone()).is_err() {
+            if replies.push(reply).is_err() {
                 self.counters.dropped.fetch_add(1, Ordering::Relaxed);
             }
         }
     }
 
-    fn decode(&mut self, request: &Request, reply: &mut Reply) {
+    /// The request's reply: a row per active voice, empty rows where decoding failed.
+    fn decode(&mut self, request: &Request) -> Reply {
         let h = self.decoder.card().state_size;
         let (k, b) = (
             self.decoder.card().harmonics,
             self.decoder.card().noise_bands,
         );
-        *reply = Reply::empty(request.seq);
+        let mut reply = Reply::empty(request.seq);
         self.rows.clear();
         self.f0.clear();
         self.loudness.clear();
@@ -303,7 +302,7 @@ impl Worker {
         }
         let n = self.rows.len();
         if n == 0 {
-            return;
+            return reply;
         }
         let result = self.decoder.run(
             n,
@@ -315,7 +314,7 @@ impl Worker {
         );
         if result.is_err() {
             self.counters.failures.fetch_add(1, Ordering::Relaxed);
-            return;
+            return reply;
         }
         for (row, &i) in self.rows.iter().enumerate() {
             self.states[i * h..(i + 1) * h]
@@ -326,5 +325,6 @@ impl Worker {
             reply.noise[i][..b].copy_from_slice(&self.out.noise[row * b..(row + 1) * b]);
         }
         self.counters.frames.fetch_add(1, Ordering::Relaxed);
+        reply
     }
 }
