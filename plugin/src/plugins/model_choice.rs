@@ -79,11 +79,13 @@ impl ModelChoice {
     /// The model to build the engine with: `LUTHIER_MODEL`, else the saved name, else the
     /// parameter's pick.
     pub fn path(&self) -> Option<PathBuf> {
-        let name = self.name.read().map(|n| n.clone()).unwrap_or_default();
-        if std::env::var_os(library::ENV_VAR).is_some_and(|v| !v.is_empty()) || !name.is_empty() {
-            return library::resolve(Some(&name).filter(|n| !n.is_empty()).map(|n| n.as_str()));
-        }
-        self.picked().map(|(_, path)| path.clone())
+        let saved = self.name.read().map(|n| n.clone()).unwrap_or_default();
+        let chosen = if saved.is_empty() {
+            self.picked().map(|(name, _)| name.clone())
+        } else {
+            Some(saved)
+        };
+        library::resolve(chosen.as_deref())
     }
 
     /// Records what plays (or why nothing does) for the editor, and logs it.

@@ -133,19 +133,20 @@ impl Runner {
         if requests.collect {
             context.execute_background(Task::Collect);
         }
-        if requests.restart && !self.restart_requested {
+        // A model the engine cannot swap in, or a new pitch range (a new tracker), needs a new
+        // engine, which allocates: ask the host to restart the plugin (activate builds it), and
+        // play on with the old one.
+        let rebuild = self
+            .engine
+            .as_ref()
+            .is_some_and(|e| e.needs_rebuild(&params));
+        if (requests.restart || rebuild) && !self.restart_requested {
             context.request_restart();
             self.restart_requested = true;
         }
         let channels = buffer.as_slice();
         match &mut self.engine {
             Some(engine) => {
-                // A new pitch range needs a new tracker, which allocates: ask the host to
-                // restart the plugin (activate builds it), and play on with the old one.
-                if engine.needs_rebuild(&params) && !self.restart_requested {
-                    context.request_restart();
-                    self.restart_requested = true;
-                }
                 engine.set_params(params);
                 engine.process(channels, self.input_channels, self.events.events());
             }
