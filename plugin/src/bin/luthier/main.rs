@@ -207,7 +207,6 @@ const MIDI_TAIL_SECONDS: f64 = 2.0;
 fn render_midi(model: &str, midi: &Path, out: &Path) -> Result<()> {
     use luthier::engine::{Event, Mode};
     const RATE: u32 = 48_000;
-    const BLOCK: usize = 512;
     let events = midi_file::read(midi, RATE)?;
     if !events
         .iter()
@@ -216,31 +215,17 @@ fn render_midi(model: &str, midi: &Path, out: &Path) -> Result<()> {
         bail!("{} has no notes", midi.display());
     }
     let (mut engine, name) = offline_engine(model, Mode::Instrument, RATE, BLOCK)?;
-    let latency = engine.latency_samples() as usize;
     let last = events.last().map_or(0, |(t, _)| *t) as usize;
     let length = last + (MIDI_TAIL_SECONDS * RATE as f64) as usize;
-    let total = length + latency;
-    let bar = progress(total as u64);
-    let mut rendered = Vec::with_capacity(total);
     let mut next = 0;
-    let mut block_events = Vec::with_capacity(64);
-    while rendered.len() < total {
-        let start = rendered.len();
-        let n = BLOCK.min(total - start);
-        block_events.clear();
-        while next < events.len() && (events[next].0 as usize) < start + n {
+    let rendered = render_offline(&mut engine, length, |start, left, _, block_events| {
+        while next < events.len() && (events[next].0 as usize) < start + left.len() {
             let (at, event) = events[next];
             block_events.push(event.at((at as usize - start) as u32));
             next += 1;
         }
-        let (mut left, mut right) = (vec![0.0f32; n], vec![0.0f32; n]);
-        engine.process(&mut [&mut left, &mut right], 0, &block_events);
-        rendered.extend_from_slice(&left);
-        bar.set_position(rendered.len() as u64);
-    }
-    bar.finish_and_clear();
-    check_exact(&engine)?;
-    write_wav(out, RATE, &rendered[latency..])?;
+    })?;
+    write_wav(out, RATE, &rendered)?;
     eprintln!(
         "{} through '{name}' ({:.1} s at {RATE} Hz) -> {}",
         midi.display(),
@@ -252,8 +237,7 @@ fn render_midi(model: &str, midi: &Path, out: &Path) -> Result<()> {
 
 fn render_audio(model: &str, input: &Path, out: &Path) -> Result<()> {
     use luthier::engine::Mode;
-    const BLOCK: usize = 512;
-    let (mut samples, sample_rate) = read_mono(input)?;
+    let (samples, sample_rate) = read_mono(input)?;
     let rate = sample_rate as f32;
     if !(luthier::engine::MIN_SAMPLE_RATE..=luthier::engine::MAX_SAMPLE_RATE).contains(&rate) {
         bail!(
@@ -264,28 +248,60 @@ fn render_audio(model: &str, input: &Path, out: &Path) -> Result<()> {
         );
     }
     let (mut engine, name) = offline_engine(model, Mode::Effect, sample_rate, BLOCK)?;
-    let latency = engine.latency_samples() as usize;
-    let length = samples.len();
-    samples.resize(length + latency, 0.0);
-    let bar = progress(samples.len() as u64);
-    let mut rendered = Vec::with_capacity(samples.len());
-    for chunk in samples.chunks(BLOCK) {
-        let mut left = chunk.to_vec();
-        let mut right = chunk.to_vec();
-        engine.process(&mut [&mut left, &mut right], 2, &[]);
-        rendered.extend_from_slice(&left);
-        bar.inc(chunk.len() as u64);
-    }
-    bar.finish_and_clear();
-    check_exact(&engine)?;
-    write_wav(out, sample_rate, &rendered[latency..])?;
+    let rendered = render_offline(&mut engine, samples.len(), |start, left, right, _| {
+        for (i, (l, r)) in left.iter_mut().zip(right.iter_mut()).enumerate() {
+            // Past the input's end (its latency's worth), silence flushes the engine.
+            let x = samples.get(start + i).copied().unwrap_or(0.0);
+            (*l, *r) = (x, x);
+        }
+    })?;
+    write_wav(out, sample_rate, &rendered)?;
     eprintln!(
         "{} through '{name}' ({:.1} s at {sample_rate} Hz) -> {}",
         input.display(),
-        length as f64 / sample_rate as f64,
+        samples.len() as f64 / sample_rate as f64,
         out.display()
     );
     Ok(())
+}
+
+/// Host block size of the command-line renders.
+const BLOCK: usize = 512;
+
+/// Plays `engine` offline over `length` samples plus its latency, in BLOCK-sample blocks, with
+/// a progress bar; `fill(start, left, right, events)` writes each block's input and events.
+/// Returns the output lined up with the input (the latency removed), `length` samples long.
+fn render_offline(
+    engine: &mut luthier::engine::Engine,
+    length: usize,
+    mut fill: impl FnMut(usize, &mut [f32], &mut [f32], &mut Vec<luthier::engine::Event>),
+) -> Result<Vec<f32>> {
+    let latency = engine.latency_samples() as usize;
+    let total = length + latency;
+    let inputs = match engine.mode() {
+        luthier::engine::Mode::Effect => 2,
+        luthier::engine::Mode::Instrument => 0,
+    };
+    let bar = progress(total as u64);
+    let mut rendered = Vec::with_capacity(total);
+    let (mut left, mut right) = (vec![0.0f32; BLOCK], vec![0.0f32; BLOCK]);
+    let mut events = Vec::with_capacity(64);
+    while rendered.len() < total {
+        let start = rendered.len();
+        let n = BLOCK.min(total - start);
+        let (l, r) = (&mut left[..n], &mut right[..n]);
+        l.fill(0.0);
+        r.fill(0.0);
+        events.clear();
+        fill(start, l, r, &mut events);
+        engine.process(&mut [&mut *l, &mut *r], inputs, &events);
+        rendered.extend_from_slice(l);
+        bar.set_position(rendered.len() as u64);
+    }
+    bar.finish_and_clear();
+    check_exact(engine)?;
+    rendered.drain(..latency);
+    Ok(rendered)
 }
 
 /// A progress bar on stderr for files longer than about ten seconds (none when piped).
