@@ -20,7 +20,6 @@ import sys
 import time
 from pathlib import Path
 
-import mido
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -28,10 +27,6 @@ OUT = ROOT / "target" / "pitch-accuracy"
 SOUNDFONT = Path("/usr/share/sounds/sf2/FluidR3_GM.sf2")
 SR = 48000
 FRAME = 0.004
-BEND_RANGE = 2.0  # semitones, set by RPN 0 in every file
-LEAD = 0.1  # s of silence before each note alone, so the channel setup settles
-TAIL = 1.0  # s of release rendered after each note-off
-FADE = 0.01  # s, the cut of a note at the next note-on
 
 # name, GM program (0-based), lowest and highest MIDI key played
 INSTRUMENTS = [
@@ -69,63 +64,25 @@ def phrase(seed, lo, hi, seconds=20.0):
     return notes, bends
 
 
-def note_midi(path, program, start, end, key, bends):
-    """One note alone, its clock starting at the note-on, ending TAIL seconds after the note-off
-    (end of track), with its own expression swell and pitch-bend curve."""
-    mid = mido.MidiFile(ticks_per_beat=480)
-    track = mido.MidiTrack()
-    mid.tracks.append(track)
-    tempo = 500000  # 120 bpm: 1 tick = 1/960 s
-    events = [(0.0, mido.Message("program_change", program=program))]
-    for ctrl, val in [(101, 0), (100, 0), (6, int(BEND_RANGE)), (38, 0)]:
-        events.append((0.0, mido.Message("control_change", control=ctrl, value=val)))
-    events.append((0.0, mido.Message("pitchwheel", pitch=0)))
-    vel = 70 + (key * 7) % 50
-    events.append((LEAD, mido.Message("note_on", note=key, velocity=vel)))
-    events.append((LEAD + end - start, mido.Message("note_off", note=key, velocity=0)))
-    for tt in np.arange(start, end, 0.02):
-        value = int(80 + 40 * np.sin(np.pi * (tt - start) / (end - start)))
-        events.append((LEAD + tt - start, mido.Message("control_change", control=11, value=value)))
-    for tt, cents in bends:
-        if start - 1e-9 <= tt < end:
-            pitch = int(np.clip(cents / (BEND_RANGE * 100) * 8191, -8192, 8191))
-            events.append((LEAD + tt - start, mido.Message("pitchwheel", pitch=pitch)))
-    events.sort(key=lambda e: (e[0], e[1].type == "note_on"))
-    now = 0
-    for tt, msg in events:
-        tick = int(round(tt * 960))
-        msg.time = tick - now
-        now = tick
-        track.append(msg)
-    track.append(mido.MetaMessage("end_of_track", time=int(round((LEAD + end - start + TAIL) * 960)) - now))
-    mid.save(path)
+def render_monophonic(program, notes, bends):
+    """The phrase as a monophonic player would sound it, rendered by the training data's own
+    renderer (models/training/luthier_training/data.py): each note alone, the phrase assembled
+    with a 10 ms fade at each note-on. fluidsynth alone overlaps voices at a legato change (the
+    old note's release still 14 dB under the new one 100 ms later), which no monophonic
+    instrument does and which leaves a frame's true pitch ambiguous. Each note swells by CC11
+    over its length and carries its part of the phrase's bend curve."""
+    import tempfile
 
+    sys.path.insert(0, str(ROOT / "models" / "training"))
+    from luthier_training import data
 
-def render_monophonic(slug, program, notes, bends, seconds):
-    """The phrase as a monophonic player would sound it. fluidsynth overlaps voices at a legato
-    change (the old note's release still 14 dB under the new one 100 ms later), which no
-    monophonic instrument does and which leaves a frame's true pitch ambiguous. So each note is
-    rendered alone, and the phrase is assembled with each note cut by a FADE-second cosine fade
-    at the next note-on; release tails still sound into rests."""
-    import soundfile
-
-    out = np.zeros(int(seconds * SR))
-    fade = 0.5 + 0.5 * np.cos(np.linspace(0, np.pi, int(FADE * SR)))
-    for i, (start, end, key) in enumerate(notes):
-        mid, wav = OUT / "notes" / f"{slug}_{i:03}.mid", OUT / "notes" / f"{slug}_{i:03}.wav"
-        mid.parent.mkdir(parents=True, exist_ok=True)
-        note_midi(mid, program, start, end, key, bends)
-        subprocess.run(["fluidsynth", "-ni", "-q", "-R", "0", "-C", "0", "-g", "0.5", "-F", str(wav), "-r", str(SR), str(SOUNDFONT), str(mid)], check=True)
-        audio, _ = soundfile.read(wav, always_2d=True)
-        audio = audio.mean(axis=1)[int(round(LEAD * SR)) :]
-        stop = notes[i + 1][0] - start if i + 1 < len(notes) else len(audio) / SR
-        cut = int(round(stop * SR))
-        audio = audio[: cut + len(fade)]
-        audio[cut : cut + len(fade)] *= fade[: max(0, len(audio) - cut)]
-        s0 = int(round(start * SR))
-        audio = audio[: len(out) - s0]
-        out[s0 : s0 + len(audio)] += audio
-    return out
+    parts = []
+    for start, end, key in notes:
+        swell = [(tt - start, int(80 + 40 * np.sin(np.pi * (tt - start) / (end - start)))) for tt in np.arange(start, end, 0.02)]
+        bend = [(tt - start, cents) for tt, cents in bends if start - 1e-9 <= tt < end]
+        parts.append(data.Note(start, end, key, 70 + (key * 7) % 50, bend, swell))
+    with tempfile.TemporaryDirectory() as work:
+        return data.render_phrase(parts, program, Path(work))
 
 
 def truth(notes, bends, n_frames):
@@ -226,7 +183,7 @@ def main():
         slug = name.replace(" ", "_")
         notes, bends = phrase(1000 + seed, lo, hi)
         wav = OUT / f"{slug}.wav"
-        audio = render_monophonic(slug, program, notes, bends, notes[-1][1] + TAIL)
+        audio = render_monophonic(program, notes, bends)
         soundfile.write(wav, audio, SR, subtype="FLOAT")
         audio = audio.astype(np.float32)
         seconds = len(audio) / SR
