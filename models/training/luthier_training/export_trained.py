@@ -16,18 +16,15 @@ import torch
 
 from luthier_training.decoder import RnnFcDecoder
 from luthier_training.export import export
-from luthier_training.train import REPO, VOICED, read_phrase
+from luthier_training.train import REPO, VOICED, read_features
 
 
 def feature_ranges(folder: Path):
     f0s, louds = [], []
     for wav in sorted(folder.glob("*.wav")):
-        _, f0, loud = read_phrase(wav)
-        import csv
-
-        conf = np.array([float(r["confidence"]) for r in csv.DictReader(open(wav.with_suffix(".csv")))])
-        f0s.append(f0[conf >= VOICED])
-        louds.append(loud[conf >= VOICED])
+        f0, confidence, loud = read_features(wav)
+        f0s.append(f0[confidence >= VOICED])
+        louds.append(loud[confidence >= VOICED])
     f0, loud = np.concatenate(f0s), np.concatenate(louds)
     return [float(np.percentile(f0, 1)), float(np.percentile(f0, 99))], [float(np.percentile(loud, 1)), float(np.percentile(loud, 99))]
 

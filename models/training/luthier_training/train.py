@@ -35,15 +35,20 @@ VOICED = 0.55  # the plugin's voicing threshold
 REPO = Path(__file__).resolve().parents[3]
 
 
+def read_features(wav: Path):
+    """The phrase's features as `luthier features` wrote them beside it: f0, confidence and
+    loudness per frame."""
+    rows = list(csv.DictReader(open(wav.with_suffix(".csv"))))
+    column = lambda key: np.array([float(r[key]) for r in rows], dtype=np.float32)  # noqa: E731
+    return column("f0_hz"), column("confidence"), column("loudness_db")
+
+
 def read_phrase(wav: Path):
     """Audio and per-frame (f0, loudness); unvoiced frames hold the last voiced f0, as the
     plugin does."""
     audio, sr = soundfile.read(wav, dtype="float32")
     assert sr == SR, f"{wav}: {sr} Hz"
-    rows = list(csv.DictReader(open(wav.with_suffix(".csv"))))
-    f0 = np.array([float(r["f0_hz"]) for r in rows], dtype=np.float32)
-    confidence = np.array([float(r["confidence"]) for r in rows], dtype=np.float32)
-    loudness = np.array([float(r["loudness_db"]) for r in rows], dtype=np.float32)
+    f0, confidence, loudness = read_features(wav)
     held = f0.copy()
     last = float(np.median(f0[confidence >= VOICED])) if np.any(confidence >= VOICED) else 220.0
     for j in range(len(f0)):
