@@ -16,7 +16,8 @@ const WHEEL_PYTHON: &str = "3.11";
 const MEMBER: &str = "onnxruntime/capi/libonnxruntime.so.1.32.0";
 
 fn cache_dir() -> Result<PathBuf> {
-    let base = match std::env::var_os("XDG_CACHE_HOME") {
+    // As the plugin's lookup reads it (plugin/src/model/runtime.rs): empty means unset.
+    let base = match std::env::var_os("XDG_CACHE_HOME").filter(|v| !v.is_empty()) {
         Some(dir) => PathBuf::from(dir),
         None => PathBuf::from(std::env::var_os("HOME").context("HOME is not set")?).join(".cache"),
     };
