@@ -121,3 +121,17 @@ mod tests {
         assert!(a.iter().any(|&n| n < 8) && a.iter().any(|&n| n > 56));
     }
 }
+
+/// RMS of the millisecond of `x` starting at `at`.
+pub fn rms_ms(x: &[f32], at: usize, sample_rate: f64) -> f64 {
+    rms(&x[at..at + (sample_rate / 1000.0) as usize])
+}
+
+/// Seconds from `onset` until the 1 ms RMS of `x` first reaches half of `settled` (-6 dB): where
+/// a listener hears the output start.
+pub fn half_level_delay(x: &[f32], onset: usize, sample_rate: f64, settled: f64) -> Option<f64> {
+    let ms = (sample_rate / 1000.0) as usize;
+    (onset..x.len() - ms)
+        .find(|&at| rms_ms(x, at, sample_rate) >= 0.5 * settled)
+        .map(|at| (at - onset) as f64 / sample_rate)
+}

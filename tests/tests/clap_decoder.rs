@@ -8,7 +8,7 @@
 
 use luthier_tests::clap_host::{ClapBundle, ClapPlugin};
 use luthier_tests::paths::{clap_bundle, test_model};
-use luthier_tests::signal::sine;
+use luthier_tests::signal::{half_level_delay, rms_ms, sine};
 use std::path::Path;
 use std::sync::{Mutex, OnceLock};
 
@@ -234,19 +234,12 @@ fn effect_output_onset_comes_where_the_report_says() {
     tone.extend(sine(440.0, 0.5, RATE, frames - onset));
     let out = &fx.render(&[tone.clone(), tone], frames, &[], &[192])[0];
     let ms = (RATE / 1000.0) as usize;
-    let envelope = |at: usize| {
-        let x = &out[at..at + ms];
-        (x.iter().map(|v| v * v).sum::<f32>() / ms as f32).sqrt()
-    };
     // Settled: the mean 1 ms RMS over the last 200 ms (the random model's noise flickers).
     let settled = (0..200)
-        .map(|k| envelope(frames - 201 * ms + k * ms))
-        .sum::<f32>()
+        .map(|k| rms_ms(out, frames - 201 * ms + k * ms, RATE))
+        .sum::<f64>()
         / 200.0;
-    let crossing = (onset..frames - ms)
-        .find(|&at| envelope(at) >= 0.5 * settled)
-        .unwrap();
-    let measured = (crossing - onset) as f64 / RATE;
+    let measured = half_level_delay(out, onset, RATE, settled).unwrap();
     assert!(
         (measured - reported).abs() <= 0.002,
         "reported {:.1} ms, measured {:.1} ms",

@@ -361,12 +361,8 @@ fn effect_reports_the_latency_it_has() {
         let reported = plugin.latency() as f64 / rate;
         let out = &plugin.render(&[tone.clone(), tone], frames, &[], &[256])[0];
         let ms = (rate / 1000.0) as usize;
-        let envelope = |at: usize| rms(&out[at..at + ms]);
-        let settled = envelope(frames - 100 * ms);
-        let crossing = (onset..frames - ms)
-            .find(|&at| envelope(at) >= 0.5 * settled)
-            .unwrap();
-        let measured = (crossing - onset) as f64 / rate;
+        let settled = rms_ms(out, frames - 100 * ms, rate);
+        let measured = half_level_delay(out, onset, rate, settled).unwrap();
         assert!(
             (measured - reported).abs() <= 0.002,
             "{rate} Hz: reported {:.1} ms, measured {:.1} ms",
