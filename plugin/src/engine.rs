@@ -839,13 +839,7 @@ impl Engine {
             let voice = &mut self.voices[0];
             let controls = &mut voice.controls;
             let was_silent = controls.amplitude == 0.0;
-            let needed = if self.effect_voiced {
-                HOLD_CONFIDENCE
-            } else {
-                VOICED_CONFIDENCE
-            };
-            let voiced = features.confidence >= needed && features.loudness_db > GATE_DB;
-            self.effect_voiced = voiced;
+            let voiced = Self::voicing(&mut self.effect_voiced, &features);
             if voiced {
                 controls.f0_hz = features.f0_hz;
                 controls.amplitude = db_to_gain(features.loudness_db - full_scale_sine_db());
@@ -880,6 +874,18 @@ impl Engine {
         }
     }
 
+    /// The effect's voicing, with hysteresis: a note starts at VOICED_CONFIDENCE and holds down
+    /// to HOLD_CONFIDENCE; under the gate the input is silent. `voiced` is the last frame's.
+    fn voicing(voiced: &mut bool, features: &Features) -> bool {
+        let needed = if *voiced {
+            HOLD_CONFIDENCE
+        } else {
+            VOICED_CONFIDENCE
+        };
+        *voiced = features.confidence >= needed && features.loudness_db > GATE_DB;
+        *voiced
+    }
+
     /// Effect through the decoder: this frame's features go out as a request, and the reply
     /// for the frame `slack` frames back plays, with the voicing policy decided for it then.
     fn next_decoded_frame(&mut self) {
@@ -888,13 +894,7 @@ impl Engine {
         };
         let features = analyzer.analyze();
         self.last_features = Some(features);
-        let needed = if self.effect_voiced {
-            HOLD_CONFIDENCE
-        } else {
-            VOICED_CONFIDENCE
-        };
-        let voiced = features.confidence >= needed && features.loudness_db > GATE_DB;
-        self.effect_voiced = voiced;
+        let voiced = Self::voicing(&mut self.effect_voiced, &features);
         let slot = (path.frame % path.pending.len() as u64) as usize;
         let previous_f0 = self.voices[0].controls.f0_hz;
         let from_silence = voiced && path.gain == 0.0;
