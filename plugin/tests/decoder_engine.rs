@@ -64,17 +64,8 @@ fn offline_renders_follow_the_pitch_and_repeat_exactly() {
     // The random decoder picks some spectrum and much noise, but its partials must sit on
     // the input's harmonics: power at k * 220 Hz against power halfway between them.
     let tail = &first[first.len() - 24_000..];
-    let power_at = |hz: f32| {
-        let (mut re, mut im) = (0.0f64, 0.0f64);
-        for (i, x) in tail.iter().enumerate() {
-            let w = 0.5 - 0.5 * (std::f64::consts::TAU * i as f64 / tail.len() as f64).cos();
-            let phase = std::f64::consts::TAU * hz as f64 * i as f64 / SR as f64;
-            re += w * *x as f64 * phase.cos();
-            im += w * *x as f64 * phase.sin();
-        }
-        re * re + im * im
-    };
-    let harmonics = |f0: f32| -> f64 { (1..=20).map(|k| power_at(f0 * k as f32)).sum() };
+    let power_at = |hz: f32| power_at(tail, hz);
+    let harmonics = |f0: f32| harmonic_power(tail, f0);
     let on = harmonics(220.0);
     let db = |other: f64| 10.0 * (on / other).log10();
     assert!(on > 1e-6, "the decoded effect is silent");
@@ -237,20 +228,26 @@ fn instrument_offline_renders_do_not_depend_on_block_size() {
     }
 }
 
+/// Power at `hz` over a Hann window (a direct sum: only a few frequencies are asked for).
+fn power_at(x: &[f32], hz: f32) -> f64 {
+    let (mut re, mut im) = (0.0f64, 0.0f64);
+    for (i, v) in x.iter().enumerate() {
+        let w = 0.5 - 0.5 * (std::f64::consts::TAU * i as f64 / x.len() as f64).cos();
+        let phase = std::f64::consts::TAU * hz as f64 * i as f64 / SR as f64;
+        re += w * *v as f64 * phase.cos();
+        im += w * *v as f64 * phase.sin();
+    }
+    re * re + im * im
+}
+
+/// Power on the first 20 harmonics of `f0`.
+fn harmonic_power(x: &[f32], f0: f32) -> f64 {
+    (1..=20).map(|k| power_at(x, f0 * k as f32)).sum()
+}
+
 /// Power on the first 20 harmonics of `f0` over that of `other`, in dB.
 fn harmonic_db(x: &[f32], f0: f32, other: f32) -> f64 {
-    let power_at = |hz: f32| {
-        let (mut re, mut im) = (0.0f64, 0.0f64);
-        for (i, v) in x.iter().enumerate() {
-            let w = 0.5 - 0.5 * (std::f64::consts::TAU * i as f64 / x.len() as f64).cos();
-            let phase = std::f64::consts::TAU * hz as f64 * i as f64 / SR as f64;
-            re += w * *v as f64 * phase.cos();
-            im += w * *v as f64 * phase.sin();
-        }
-        re * re + im * im
-    };
-    let sum = |f: f32| (1..=20).map(|k| power_at(f * k as f32)).sum::<f64>();
-    10.0 * (sum(f0) / sum(other)).log10()
+    10.0 * (harmonic_power(x, f0) / harmonic_power(x, other)).log10()
 }
 
 /// Largest sample-to-sample step in `x`.
