@@ -17,6 +17,10 @@ const USAGE: &str = "Usage:
                                  write target/bundled/luthier.clap and luthier.vst3, with
                                  the ONNX Runtime library (fetched once from PyPI, cached)
   cargo xtask onnxruntime        fetch the ONNX Runtime library if needed; print its path
+  cargo xtask train --audio DIR --name NAME [--minutes 60] [--steps N] [--hidden 128] [--min-f0 HZ]
+                                 train a model on your own monophonic recordings and install it
+                                 into ~/.local/share/luthier/models (resumable; installs ~3 GB of
+                                 PyTorch into .venv on first run)
   cargo xtask bench-pitch        pitch-tracker accuracy against pyin and crepe-tiny on
                                  fluidsynth renders (installs ~3 GB of PyTorch on first run)";
 
@@ -35,6 +39,7 @@ fn run() -> Result<()> {
         "install" => install(),
         "test" => test(args.collect()),
         "bench-pitch" => bench_pitch(),
+        "train" => train(args.collect()),
         "bundle" => {
             nice_plug_xtask::main_with_args("cargo xtask", std::iter::once(command).chain(args))?;
             onnxruntime::place_in_bundles(&target_dir().join("bundled"))
@@ -97,8 +102,8 @@ fn install() -> Result<()> {
 }
 
 fn test(cargo_args: Vec<String>) -> Result<()> {
-    step("Setting up the Python venv for the VST3 host (.venv)");
-    ensure_venv()?;
+    step("Setting up the Python venv: the VST3 host and the training package (.venv)");
+    ensure_training_venv()?;
 
     // The debug bundle with the allocation guard goes to its own folder first, because the
     // release bundle written next has the same file names.
@@ -191,6 +196,55 @@ fn bench_pitch() -> Result<()> {
     run_checked(
         Command::new(".venv/bin/python").arg("tests/pitch_accuracy/bench.py"),
         "run the benchmark",
+    )
+}
+
+/// `cargo xtask train`: the training package's pipeline on the user's recordings
+/// (models/training/luthier_training/custom.py says what it does).
+fn train(args: Vec<String>) -> Result<()> {
+    if !args.iter().any(|a| a == "--audio") || !args.iter().any(|a| a == "--name") {
+        bail!("train needs --audio DIR (your recordings) and --name NAME (the model's name)\n\n{USAGE}");
+    }
+    step("Setting up the Python venv with the training package's pinned requirements (.venv)");
+    ensure_training_venv()?;
+    step("Building the command-line tool (the plugin's own feature extraction)");
+    run_checked(
+        Command::new("cargo").args(["build", "--release", "-p", PLUGIN_CRATE, "--bin", "luthier"]),
+        "build the command-line tool",
+    )?;
+    let luthier = std::fs::canonicalize(target_dir().join("release/luthier"))?;
+    // Relative paths in the arguments are the user's, from the workspace root.
+    let root = std::env::current_dir()?;
+    let args: Vec<String> = args
+        .iter()
+        .scan(false, |path_next, arg| {
+            let out = if *path_next && !Path::new(arg).is_absolute() {
+                root.join(arg).to_string_lossy().into_owned()
+            } else {
+                arg.clone()
+            };
+            *path_next = matches!(arg.as_str(), "--audio" | "--out" | "--work");
+            Some(out)
+        })
+        .collect();
+    step("Training (Ctrl-C stops it; the same command resumes)");
+    run_checked(
+        Command::new(root.join(".venv/bin/python"))
+            .current_dir("models/training")
+            .args(["-m", "luthier_training.custom"])
+            .args(&args)
+            .arg("--luthier")
+            .arg(luthier),
+        "train the model",
+    )
+}
+
+/// `.venv` with the test requirements and the training package's.
+fn ensure_training_venv() -> Result<()> {
+    ensure_venv()?;
+    ensure_requirements(
+        Path::new("models/training/requirements.txt"),
+        ".venv/training-requirements.installed",
     )
 }
 

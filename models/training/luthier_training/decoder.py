@@ -100,16 +100,43 @@ class RnnFcDecoder(nn.Module):
         self.out_mlp = mlp(3 * hidden, hidden)
         self.out_linear = nn.Linear(hidden, 1 + harmonics + noise_bands)
 
-    def forward(self, f0_hz, loudness_db, gru_state=None):
+    def forward(self, f0_hz, loudness_db, gru_state=None, reset=None, active=None):
         f0 = self.f0_mlp(scale_f0(f0_hz).unsqueeze(-1))
         loudness = self.loudness_mlp(scale_loudness(loudness_db).unsqueeze(-1))
-        rnn_out, gru_state = self.gru(torch.cat([f0, loudness], dim=-1), gru_state)
+        x = torch.cat([f0, loudness], dim=-1)
+        if reset is None and active is None:
+            rnn_out, gru_state = self.gru(x, gru_state)
+        else:
+            rnn_out, gru_state = self.gru_as_played(x, gru_state, reset, active)
         x = self.out_mlp(torch.cat([rnn_out, f0, loudness], dim=-1))
         logits = self.out_linear(x)
         amplitude = exp_sigmoid(logits[..., 0])
         harmonics = exp_sigmoid(logits[..., 1 : 1 + self.harmonics])
         noise = exp_sigmoid(logits[..., 1 + self.harmonics :] + self.noise_bias)
         return amplitude, harmonics, noise, gru_state
+
+
+    def gru_as_played(self, x, gru_state, reset, active):
+        """The GRU as the plugin's effect runs it: `reset` [N, T] (bool) zeroes the state before
+        a frame, and frames where `active` [N, T] is false leave it as it was (the plugin does
+        not decode a silent voice). The same equations as nn.GRU, one frame at a time."""
+        n, t, _ = x.shape
+        hidden = self.hidden
+        h = x.new_zeros(n, hidden) if gru_state is None else gru_state[0]
+        reset = torch.zeros(n, t, dtype=torch.bool) if reset is None else reset
+        active = torch.ones(n, t, dtype=torch.bool) if active is None else active
+        # The input side for all frames at once; only the state side needs the loop.
+        gates_x = x @ self.gru.weight_ih_l0.T + self.gru.bias_ih_l0
+        outputs = []
+        for j in range(t):
+            h = torch.where(reset[:, j, None], torch.zeros_like(h), h)
+            gates_h = h @ self.gru.weight_hh_l0.T + self.gru.bias_hh_l0
+            r = torch.sigmoid(gates_x[:, j, :hidden] + gates_h[:, :hidden])
+            z = torch.sigmoid(gates_x[:, j, hidden : 2 * hidden] + gates_h[:, hidden : 2 * hidden])
+            candidate = torch.tanh(gates_x[:, j, 2 * hidden :] + r * gates_h[:, 2 * hidden :])
+            h = torch.where(active[:, j, None], (1 - z) * candidate + z * h, h)
+            outputs.append(h)
+        return torch.stack(outputs, dim=1), h[None]
 
 
 class StreamingDecoder(nn.Module):

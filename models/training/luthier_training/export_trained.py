@@ -29,6 +29,31 @@ def feature_ranges(folder: Path):
     return [float(np.percentile(f0, 1)), float(np.percentile(f0, 99))], [float(np.percentile(loud, 1)), float(np.percentile(loud, 99))]
 
 
+def export_checkpoint(folder: Path, hidden: int, out: Path, instrument: str, description: str) -> dict:
+    """Exports folder/checkpoint-h{hidden}.pt as out.{onnx,json,golden.json}, its card naming
+    the training data (folder/data.json), the training time and the validation loss."""
+    state = torch.load(folder / f"checkpoint-h{hidden}.pt")
+    decoder = RnnFcDecoder(hidden=hidden, noise_bias=-5.0)
+    decoder.load_state_dict(state["decoder"])
+    result = json.loads((folder / f"result-h{hidden}.json").read_text())
+    data = json.loads((folder / "data.json").read_text())
+    f0_range, loudness_range = feature_ranges(folder / "train")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    return export(
+        decoder,
+        out,
+        {
+            "name": out.name,
+            "instrument": instrument,
+            "description": description,
+            "f0_range_hz": f0_range,
+            "loudness_range_db": loudness_range,
+            "training": {"data": data, "steps": state["step"], "minutes": round(state["seconds"] / 60, 1)},
+            "validation_loss": result["validation_loss"],
+        },
+    )
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--instrument", required=True)
@@ -36,25 +61,10 @@ def main():
     parser.add_argument("--data", type=Path, default=REPO / "target" / "training-data")
     parser.add_argument("--out", type=Path, required=True, help="path stem: .onnx, .json, .golden.json")
     args = parser.parse_args()
-    folder = args.data / args.instrument
-    state = torch.load(folder / f"checkpoint-h{args.hidden}.pt")
-    decoder = RnnFcDecoder(hidden=args.hidden, noise_bias=-5.0)
-    decoder.load_state_dict(state["decoder"])
-    result = json.loads((folder / f"result-h{args.hidden}.json").read_text())
-    data = json.loads((folder / "data.json").read_text())
-    f0_range, loudness_range = feature_ranges(folder / "train")
-    summary = export(
-        decoder,
-        args.out,
-        {
-            "name": args.out.name,
-            "instrument": args.instrument.replace("_", " "),
-            "description": f"DDSP decoder (GRU {args.hidden}) trained on FluidR3_GM {args.instrument.replace('_', ' ')} phrases",
-            "f0_range_hz": f0_range,
-            "loudness_range_db": loudness_range,
-            "training": {"data": data, "steps": state["step"], "minutes": round(state["seconds"] / 60, 1)},
-            "validation_loss": result["validation_loss"],
-        },
+    name = args.instrument.replace("_", " ")
+    summary = export_checkpoint(
+        args.data / args.instrument, args.hidden, args.out, name,
+        f"DDSP decoder (GRU {args.hidden}) trained on FluidR3_GM {name} phrases",
     )
     print({k: str(v) for k, v in summary.items()})
 

@@ -11,8 +11,9 @@ use std::path::{Path, PathBuf};
 use super::runtime;
 
 /// Names a model by path for this process (tests, and users trying a model before installing
-/// it): overrides the instance's choice.
+/// it): overrides the instance's choice. The value `none` plays the fixed spectrum, no model.
 pub const ENV_VAR: &str = "LUTHIER_MODEL";
+const NO_MODEL: &str = "none";
 
 /// The folders models are looked for in, in order.
 pub fn folders() -> Vec<PathBuf> {
@@ -57,10 +58,13 @@ pub fn list() -> Vec<(String, PathBuf)> {
     found
 }
 
-/// The model this instance should load: `LUTHIER_MODEL` if set (a path, or a name), else
-/// `choice` (a name), else the default; None when none of them exists.
+/// The model this instance should load: `LUTHIER_MODEL` if set (a path, a name, or `none`),
+/// else `choice` (a name), else the default; None when none of them exists.
 pub fn resolve(choice: Option<&str>) -> Option<PathBuf> {
     if let Some(value) = std::env::var_os(ENV_VAR).filter(|v| !v.is_empty()) {
+        if value == NO_MODEL {
+            return None;
+        }
         let path = PathBuf::from(&value);
         if path.extension().is_some_and(|e| e == "onnx") {
             return Some(path);

@@ -56,7 +56,8 @@ enum Command {
     /// input (the engine's latency is removed).
     Render {
         /// A model name (searched beside this tool, in the user's model folder and in the
-        /// source tree's models/) or a path to its .onnx.
+        /// source tree's models/), a path to its .onnx, or `none` for the plugins' fixed
+        /// sawtooth-like spectrum (what they play without a model).
         #[arg(long)]
         model: String,
         /// Audio to play through the effect (tone transfer).
@@ -158,12 +159,16 @@ fn offline_engine(
     block: usize,
 ) -> Result<(luthier::engine::Engine, String)> {
     use luthier::engine::{DecoderOptions, Engine, Params};
+    let rate = sample_rate as f32;
+    if model == "none" {
+        let name = "none (the fixed spectrum)".to_string();
+        return Ok((Engine::with_params(mode, rate, Params::default()), name));
+    }
     let path = model_path(model)?;
     let decoder = luthier::model::decoder::Decoder::load(&path, None)?;
     let name = decoder.card().name.clone();
     let link =
         luthier::model::inference::Link::start(decoder).context("starting the decoder thread")?;
-    let rate = sample_rate as f32;
     let options = DecoderOptions {
         slack_frames: luthier::engine::slack_for_block(block as u32, rate),
         offline: true,

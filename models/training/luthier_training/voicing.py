@@ -1,0 +1,53 @@
+"""The effect's policy with a model (plugin/src/engine.rs), frame by frame, so that training
+decodes and renders tracked features exactly as the plugin will play them.
+
+Per frame the plugin decides, from the tracker's confidence and loudness:
+- pitch: the tracked f0 while voiced (confidence >= 0.55 to start, >= 0.4 to hold, and loudness
+  over -60 dB), held while not, so breaths, onsets and tails do not make it jump;
+- gain: 1 while the input sounds at all (loudness over -79 dB: the tracker's floor is -80);
+  in silence it decays by 0.6 per frame and is 0 under 1e-4. The decoder, not a gate, follows
+  the input's level down: a release tail at -75 dB is a quiet tail, not a cut;
+- the decoder runs only while the gain is above 0, and its GRU state restarts from zeros on the
+  first frame after silence (`reset`).
+The plugin's synth restarts at the held pitch when sound starts after silence; the frames
+before are silent, so giving them that pitch (rather than an older one) renders the same fade-in.
+"""
+
+import numpy as np
+
+VOICED_CONFIDENCE = 0.55
+HOLD_CONFIDENCE = 0.4
+PITCH_GATE_DB = -60.0
+SILENCE_DB = -79.0
+SILENT_DECAY = 0.6
+SILENT_AMPLITUDE = 1e-4
+
+
+def policy(f0_hz, confidence, loudness_db):
+    """(f0 played, gain, reset, active) per frame, each an array as long as the inputs."""
+    count = len(f0_hz)
+    f0 = np.zeros(count, dtype=np.float32)
+    gain = np.zeros(count, dtype=np.float32)
+    reset = np.zeros(count, dtype=bool)
+    voiced, level, held = False, 0.0, 0.0
+    for j in range(count):
+        voiced = bool(confidence[j] >= (HOLD_CONFIDENCE if voiced else VOICED_CONFIDENCE) and loudness_db[j] > PITCH_GATE_DB)
+        if voiced:
+            held = float(f0_hz[j])
+        sounding = loudness_db[j] > SILENCE_DB
+        reset[j] = sounding and level == 0.0
+        if sounding:
+            level = 1.0
+        else:
+            level *= SILENT_DECAY
+            if level < SILENT_AMPLITUDE:
+                level = 0.0
+        f0[j], gain[j] = held, level
+    # Silent frames take the pitch that sounds after them (the synth restarts there).
+    upcoming = f0[-1]
+    for j in range(count - 1, -1, -1):
+        if gain[j] > 0:
+            upcoming = f0[j]
+        else:
+            f0[j] = upcoming
+    return f0, gain, reset, gain > 0
