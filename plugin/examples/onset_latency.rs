@@ -1,9 +1,29 @@
 //! The effect's onset delay for tones of several pitches: the time from a tone's start to the
 //! output's -20 dB and -6 dB points (relative to its settled level), at 48 kHz in 64-sample
-//! blocks. `cargo run --release -p luthier --example onset_latency`
+//! blocks. `cargo run --release -p luthier --example onset_latency [MODEL.onnx]`: with a model,
+//! through its decoder (one frame of slack, taken off the figures, which are then the
+//! analysis's part alone, the part the effect reports beside the slack).
 use luthier::analysis::pitch::PitchConfig;
-use luthier::engine::{Engine, Mode, Params};
+use luthier::engine::{DecoderOptions, Engine, Mode, Params};
+use luthier::model::{decoder::Decoder, inference::Link};
+
+fn engine(model: Option<&str>, sr: f32, params: Params) -> Engine {
+    match model {
+        None => Engine::with_params(Mode::Effect, sr, params),
+        Some(path) => {
+            let link = Link::start(Decoder::load(path.as_ref(), None).unwrap()).unwrap();
+            let options = DecoderOptions {
+                slack_frames: 1,
+                offline: true,
+            };
+            Engine::with_decoder(Mode::Effect, sr, params, link, options)
+        }
+    }
+}
+
 fn main() {
+    let model = std::env::args().nth(1);
+    let slack = if model.is_some() { 192 } else { 0 };
     let low = Params {
         pitch: PitchConfig {
             min_hz: 40.0,
@@ -18,7 +38,7 @@ fn main() {
         let sr = 48_000usize;
         let onset = sr / 2;
         let len = sr;
-        let mut engine = Engine::with_params(Mode::Effect, sr as f32, params);
+        let mut engine = engine(model.as_deref(), sr as f32, params);
         let mut out = vec![0.0f32; len];
         for start in (0..len).step_by(64) {
             let mut l: Vec<f32> = (start..start + 64)
@@ -36,8 +56,8 @@ fn main() {
         }
         let env = |a: usize| (out[a..a + 48].iter().map(|x| x * x).sum::<f32>() / 48.0).sqrt();
         let fin = env(len - 4800);
-        let t6 = (onset..len - 48).find(|&a| env(a) >= 0.5 * fin).unwrap() - onset;
-        let t20 = (onset..len - 48).find(|&a| env(a) >= 0.1 * fin).unwrap() - onset;
+        let t6 = (onset..len - 48).find(|&a| env(a) >= 0.5 * fin).unwrap() - onset - slack;
+        let t20 = (onset..len - 48).find(|&a| env(a) >= 0.1 * fin).unwrap() - onset - slack;
         println!(
             "{hz} Hz ({label}): -20 dB after {:.1} ms, -6 dB after {:.1} ms",
             t20 as f32 / 48.0,

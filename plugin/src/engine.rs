@@ -16,8 +16,8 @@
 //! the pitch holds where it was (no jumps to a noise estimate), the amplitude fades by 4.4 dB
 //! per frame (60 dB in 55 ms) and then is exactly zero, and the octave memory is cleared. When
 //! the input is voiced again, a silent voice restarts at the new pitch with no glide from the
-//! old one; a still-sounding voice glides to it over one frame. With a model the pitch follows
-//! the same rule, but the level is the model's: the voice plays (at the held pitch when
+//! old one; a still-sounding voice glides to it over one frame. With a model a note starts the
+//! same way, but then the level is the model's: the voice plays (at the held pitch when
 //! unvoiced) until the input is silent, under -79 dB, then fades the same way.
 
 use crate::analysis::features::{Analyzer, Features};
@@ -903,14 +903,20 @@ impl Engine {
         };
         let features = analyzer.analyze();
         self.last_features = Some(features);
-        // The pitch follows the voicing rule; the level is the decoder's to follow, down to
-        // silence (see MODEL_SILENCE_DB).
-        if Self::voicing(&mut self.effect_voiced, &features) {
+        // The pitch follows the voicing rule. A note starts when its pitch is sure, as without
+        // a model (so it starts on its own pitch); from then on the level is the decoder's to
+        // follow, down to silence (see MODEL_SILENCE_DB).
+        let voiced = Self::voicing(&mut self.effect_voiced, &features);
+        if voiced {
             self.voices[0].controls.f0_hz = features.f0_hz;
         }
         let f0_hz = self.voices[0].controls.f0_hz;
         let slot = (path.frame % path.pending.len() as u64) as usize;
-        let sounding = features.loudness_db > MODEL_SILENCE_DB;
+        let sounding = if path.gain > 0.0 {
+            features.loudness_db > MODEL_SILENCE_DB
+        } else {
+            voiced
+        };
         let from_silence = sounding && path.gain == 0.0;
         if sounding {
             path.gain = 1.0;

@@ -4,12 +4,13 @@ decodes and renders tracked features exactly as the plugin will play them.
 Per frame the plugin decides, from the tracker's confidence and loudness:
 - pitch: the tracked f0 while voiced (confidence >= 0.55 to start, >= 0.4 to hold, and loudness
   over -60 dB), held while not, so breaths, onsets and tails do not make it jump;
-- gain: 1 while the input sounds at all (loudness over -79 dB: the tracker's floor is -80);
-  in silence it decays by 0.6 per frame and is 0 under 1e-4. The decoder, not a gate, follows
-  the input's level down: a release tail at -75 dB is a quiet tail, not a cut;
+- gain: a note starts (1) on a voiced frame, so on its own pitch; it then holds 1 while the
+  input sounds at all (loudness over -79 dB: the tracker's floor is -80); in silence it decays
+  by 0.6 per frame and is 0 under 1e-4. The decoder, not a gate, follows the input's level
+  down: a release tail at -75 dB is a quiet tail, not a cut;
 - the decoder runs only while the gain is above 0, and its GRU state restarts from zeros on the
   first frame after silence (`reset`).
-The plugin's synth restarts at the held pitch when sound starts after silence; the frames
+The plugin's synth restarts at the new pitch when a note starts after silence; the frames
 before are silent, so giving them that pitch (rather than an older one) renders the same fade-in.
 """
 
@@ -34,7 +35,7 @@ def policy(f0_hz, confidence, loudness_db):
         voiced = bool(confidence[j] >= (HOLD_CONFIDENCE if voiced else VOICED_CONFIDENCE) and loudness_db[j] > PITCH_GATE_DB)
         if voiced:
             held = float(f0_hz[j])
-        sounding = loudness_db[j] > SILENCE_DB
+        sounding = loudness_db[j] > SILENCE_DB if level > 0.0 else voiced
         reset[j] = sounding and level == 0.0
         if sounding:
             level = 1.0
