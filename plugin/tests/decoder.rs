@@ -9,6 +9,9 @@ use luthier::model::card::ModelError;
 use luthier::model::decoder::{Controls, Decoder};
 use std::path::{Path, PathBuf};
 
+mod common;
+use common::max_diff;
+
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
@@ -21,63 +24,26 @@ fn load(path: &Path) -> Result<Decoder, ModelError> {
     Decoder::load(path, None)
 }
 
-fn floats(v: &serde_json::Value, key: &str) -> Vec<f32> {
-    v[key]
-        .as_array()
-        .unwrap_or_else(|| panic!("golden case has no '{key}'"))
-        .iter()
-        .map(|x| x.as_f64().unwrap() as f32)
-        .collect()
-}
-
-fn max_diff(a: &[f32], b: &[f32]) -> f32 {
-    assert_eq!(a.len(), b.len());
-    a.iter()
-        .zip(b)
-        .map(|(x, y)| (x - y).abs())
-        .fold(0.0, f32::max)
+#[test]
+fn outputs_match_the_pytorch_golden_file() {
+    common::check_golden(&test_model());
 }
 
 #[test]
-fn outputs_match_the_pytorch_golden_file() {
-    let mut decoder = load(&test_model()).unwrap();
-    let golden: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(root().join("models/test/luthier-test.golden.json")).unwrap(),
-    )
-    .unwrap();
-    let tolerance = golden["tolerance"].as_f64().unwrap() as f32;
-    assert!(tolerance <= 1e-5);
-    let cases = golden["cases"].as_array().unwrap();
-    assert!(cases.len() >= 3);
-    for case in cases {
-        let (n, t) = (
-            case["n"].as_u64().unwrap() as usize,
-            case["t"].as_u64().unwrap() as usize,
+fn shipped_models_match_their_pytorch_golden_files() {
+    let shipped: Vec<PathBuf> = std::fs::read_dir(root().join("models"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "onnx"))
+        .collect();
+    for name in ["violin", "cello", "flute", "trumpet", "alto_sax", "clarinet"] {
+        assert!(
+            shipped.iter().any(|p| p.file_stem().unwrap() == name),
+            "models/{name}.onnx does not ship"
         );
-        let mut state = floats(case, "state_in");
-        let mut out = Controls::default();
-        decoder
-            .run(
-                n,
-                t,
-                &floats(case, "f0_hz"),
-                &floats(case, "loudness_db"),
-                &mut state,
-                &mut out,
-            )
-            .unwrap();
-        for (name, got, want) in [
-            ("amplitude", &out.amplitude, floats(case, "amplitude")),
-            ("harmonics", &out.harmonics, floats(case, "harmonics")),
-            ("noise", &out.noise, floats(case, "noise")),
-            ("state_out", &state, floats(case, "state_out")),
-        ] {
-            let diff = max_diff(got, &want);
-            assert!(
-                diff <= tolerance,
-                "n={n} t={t} {name}: max difference {diff}"
-            );
-        }
+    }
+    for onnx in &shipped {
+        common::check_golden(onnx);
     }
 }
 

@@ -118,6 +118,57 @@ fn silence_in_gives_silence_out_and_no_decoder_work() {
     assert_eq!(engine.stats().decoder_underruns, 0);
 }
 
+#[test]
+fn a_quiet_tail_plays_on_at_the_held_pitch_and_silence_ends_it() {
+    // A 220 Hz note at 0.3, then the same tone at 1e-4 (loudness about -71 dB: under the
+    // fixed spectrum's -60 dB gate, over the model's silence at -79 dB), then nothing.
+    let (loud, quiet) = (24_000, 48_000);
+    let input: Vec<f32> = sine(220.0, 1.0, 0, 96_000)
+        .iter()
+        .enumerate()
+        .map(|(i, x)| match i {
+            i if i < loud => 0.3 * x,
+            i if i < quiet => 1e-4 * x,
+            _ => 0.0,
+        })
+        .collect();
+    // A trained model (the shipped cello): the random test model plays loud noise whatever
+    // the input's level, so it cannot show a tail following the input down.
+    let cello = Path::new(env!("CARGO_MANIFEST_DIR")).join("../models/cello.onnx");
+    let options = DecoderOptions {
+        slack_frames: 1,
+        offline: true,
+    };
+    let link = Link::start(Decoder::load(&cello, None).unwrap()).unwrap();
+    let mut engine = Engine::with_decoder(Mode::Effect, SR, Params::default(), link, options);
+    let out = render(&mut engine, &input, 256);
+    let plain = render(
+        &mut Engine::with_params(Mode::Effect, SR, Params::default()),
+        &input,
+        256,
+    );
+    // Well inside the quiet part: the model still plays the note's pitch; the plain effect,
+    // gated, has gone silent.
+    let tail = &out[loud + 9_600..quiet];
+    let db = harmonic_db(tail, 220.0, 233.08);
+    assert!(db > 5.0, "the quiet tail lost its pitch: {db:.1} dB");
+    let rms = |x: &[f32]| (x.iter().map(|v| v * v).sum::<f32>() / x.len() as f32).sqrt();
+    let (tail_rms, note_rms) = (rms(tail), rms(&out[9_600..loud]));
+    assert!(
+        tail_rms > 1e-6 && tail_rms < 0.01 * note_rms,
+        "the tail should follow the input down 70 dB, not be cut: {tail_rms:e} against {note_rms:e}"
+    );
+    assert!(plain[loud + 9_600..quiet].iter().all(|&x| x == 0.0));
+    // Silence: the loudness window empties (64 ms), the voice fades out (72 ms), a frame of
+    // slack and the 5 ms analysis latency; then exact zeros.
+    let silent_from = quiet + (0.160 * SR) as usize;
+    assert!(
+        out[silent_from..].iter().all(|&x| x == 0.0),
+        "still sounding {} ms after the input stopped",
+        (out.iter().rposition(|&x| x != 0.0).unwrap() - quiet) as f32 / SR * 1e3
+    );
+}
+
 fn play(engine: &mut Engine, events: &[Event], len: usize, block: usize) -> Vec<f32> {
     let mut out = Vec::with_capacity(len);
     let mut start = 0;

@@ -27,6 +27,10 @@ fn block_patterns() -> Vec<(String, Vec<usize>)> {
 }
 
 fn load(id: &str) -> ClapPlugin {
+    // These tests measure the engine on its fixed spectrum (no model): set once, before any
+    // plugin reads it. The shipped models are tested in clap_decoder.rs.
+    static NO_MODEL: std::sync::Once = std::sync::Once::new();
+    NO_MODEL.call_once(|| std::env::set_var("LUTHIER_MODEL", "none"));
     ClapBundle::load(&clap_bundle())
         .unwrap()
         .instantiate(id)

@@ -9,6 +9,9 @@ import pedalboard
 import pytest
 
 BUNDLE = os.environ.get("LUTHIER_VST3", "target/bundled/luthier.vst3")
+# The engine tests here play the fixed spectrum (no model), which their measures are built on;
+# the model tests set their own model, or unset this to get the shipped default.
+os.environ["LUTHIER_MODEL"] = "none"
 RELEASE_S = 0.080  # the instrument's default release
 NOTES = [45, 60, 69, 84]  # A2, C4, A4, C6
 
@@ -181,3 +184,18 @@ def test_instrument_through_a_model_plays_and_ends(monkeypatch):
     assert np.all(np.isfinite(y))
     assert np.abs(y[0, int(0.2 * sr) : int(0.55 * sr)]).max() > 1e-3, "silent"
     assert np.abs(y[0, int(0.75 * sr) :]).max() == 0.0, "still sounding after the release"
+
+
+def test_instrument_plays_the_shipped_violin_by_default(monkeypatch):
+    """Out of the box the bundle's own violin model plays: in tune, and silent after release."""
+    monkeypatch.delenv("LUTHIER_MODEL")
+    sr = 48000
+    inst = load("Luthier")
+    events = [(bytes([0x90, 69, 100]), 0.05), (bytes([0x80, 69, 0]), 0.8)]
+    y = inst(events, duration=1.2, sample_rate=sr, num_channels=2, buffer_size=256)
+    assert np.all(np.isfinite(y))
+    held = y[0, int(0.3 * sr) : int(0.75 * sr)]
+    assert np.sqrt(np.mean(held**2)) > 1e-3, "silent"
+    cents = 1200 * np.log2(fundamental_hz(held, sr) / 440.0)
+    assert abs(cents) < 10, f"{cents:.1f} cents from A4"
+    assert np.abs(y[0, int(1.0 * sr) :]).max() == 0.0, "still sounding after the release"
