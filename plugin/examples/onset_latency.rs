@@ -23,7 +23,12 @@ fn engine(model: Option<&str>, sr: f32, params: Params) -> Engine {
 
 fn main() {
     let model = std::env::args().nth(1);
-    let slack = if model.is_some() { 192 } else { 0 };
+    // One frame of slack with a model, at the 48 kHz used throughout.
+    let slack = if model.is_some() {
+        (48_000.0 / luthier::model::card::FRAME_RATE_HZ) as usize
+    } else {
+        0
+    };
     let low = Params {
         pitch: PitchConfig {
             min_hz: 40.0,

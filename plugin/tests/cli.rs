@@ -296,7 +296,7 @@ fn render_plays_a_midi_file_through_the_instrument_on_time() {
         .all(|x| *x == 0.0));
 }
 
-/// Runs `luthier render --model <test model> FLAG INPUT -o <scratch NAME>`, which must succeed.
+/// Runs `luthier render --model MODEL FLAG INPUT -o <scratch NAME>`, which must succeed.
 fn render_ok(model: &str, flag: &str, input: &Path, name: &str) -> PathBuf {
     let out = scratch(name);
     let args = [

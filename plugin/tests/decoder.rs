@@ -36,7 +36,9 @@ fn shipped_models_match_their_pytorch_golden_files() {
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|e| e == "onnx"))
         .collect();
-    for name in ["violin", "cello", "flute", "trumpet", "alto_sax", "clarinet"] {
+    for name in [
+        "violin", "cello", "flute", "trumpet", "alto_sax", "clarinet",
+    ] {
         assert!(
             shipped.iter().any(|p| p.file_stem().unwrap() == name),
             "models/{name}.onnx does not ship"

@@ -14,15 +14,18 @@ fn effect(offline: bool, slack_frames: u32) -> Engine {
     engine(Mode::Effect, offline, slack_frames)
 }
 
-/// One of the test models, with its inference thread started.
+/// A model from models/ (`test/luthier-test`, `cello`), with its inference thread started.
 fn link(name: &str) -> Link {
-    let model = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../models/test/{name}.onnx"));
+    let model = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../models/{name}.onnx"));
     Link::start(Decoder::load(&model, None).unwrap()).unwrap()
 }
 
 /// An engine playing the test model.
 fn engine(mode: Mode, offline: bool, slack_frames: u32) -> Engine {
-    let link = link("luthier-test");
+    engine_with(link("test/luthier-test"), mode, offline, slack_frames)
+}
+
+fn engine_with(link: Link, mode: Mode, offline: bool, slack_frames: u32) -> Engine {
     let options = DecoderOptions {
         slack_frames,
         offline,
@@ -134,14 +137,11 @@ fn a_quiet_tail_plays_on_at_the_held_pitch_and_silence_ends_it() {
         .collect();
     // A trained model (the shipped cello): the random test model plays loud noise whatever
     // the input's level, so it cannot show a tail following the input down.
-    let cello = Path::new(env!("CARGO_MANIFEST_DIR")).join("../models/cello.onnx");
-    let options = DecoderOptions {
-        slack_frames: 1,
-        offline: true,
-    };
-    let link = Link::start(Decoder::load(&cello, None).unwrap()).unwrap();
-    let mut engine = Engine::with_decoder(Mode::Effect, SR, Params::default(), link, options);
-    let out = render(&mut engine, &input, 256);
+    let out = render(
+        &mut engine_with(link("cello"), Mode::Effect, true, 1),
+        &input,
+        256,
+    );
     let plain = render(
         &mut Engine::with_params(Mode::Effect, SR, Params::default()),
         &input,
@@ -330,10 +330,13 @@ fn swapping_models_while_playing_has_no_gap_and_no_click() {
             out.extend_from_slice(&left);
             if b == 50 {
                 // 0.5 s in, mid-note: another model (different timbre, different state size).
-                assert!(engine.swap_decoder(link("luthier-test-b")).is_ok());
+                assert!(engine.swap_decoder(link("test/luthier-test-b")).is_ok());
                 assert_eq!(engine.model_name(), Some("luthier-test-b"));
                 // A second swap before the first has finished is refused, not lost.
-                let refused = engine.swap_decoder(link("luthier-test")).err().map(|e| e.1);
+                let refused = engine
+                    .swap_decoder(link("test/luthier-test"))
+                    .err()
+                    .map(|e| e.1);
                 assert_eq!(refused, Some(luthier::engine::SwapRefused::Busy));
             }
             if let Some(old) = engine.take_retired_decoder() {

@@ -66,18 +66,45 @@ fn a_few_training_steps_make_models_the_plugin_loads_and_plays() {
     // Six seconds asked for: one training phrase and two validation phrases, 20 s each.
     training(
         "data",
-        &["--instrument", "flute", "--minutes", "0.1", "--out", &s(&data), "--luthier", luthier],
+        &[
+            "--instrument",
+            "flute",
+            "--minutes",
+            "0.1",
+            "--out",
+            &s(&data),
+            "--luthier",
+            luthier,
+        ],
         &[],
     );
     training(
         "train",
-        &["--instrument", "flute", "--data", &s(&data), "--steps", "3", "--hidden", "16"],
+        &[
+            "--instrument",
+            "flute",
+            "--data",
+            &s(&data),
+            "--steps",
+            "3",
+            "--hidden",
+            "16",
+        ],
         &[],
     );
     let stem = work.join("flute-smoke");
     training(
         "export_trained",
-        &["--instrument", "flute", "--data", &s(&data), "--hidden", "16", "--out", &s(&stem)],
+        &[
+            "--instrument",
+            "flute",
+            "--data",
+            &s(&data),
+            "--hidden",
+            "16",
+            "--out",
+            &s(&stem),
+        ],
         &[],
     );
     common::check_golden(&stem.with_extension("onnx"));
@@ -103,7 +130,11 @@ fn a_few_training_steps_make_models_the_plugin_loads_and_plays() {
         &[("XDG_DATA_HOME", &xdg)],
     );
     let installed = xdg.join("luthier/models/smoke.onnx");
-    assert!(installed.is_file(), "{} was not written", installed.display());
+    assert!(
+        installed.is_file(),
+        "{} was not written",
+        installed.display()
+    );
     common::check_golden(&installed);
     let rendered = work.join("smoke.wav");
     let phrase = data.join("flute/valid/10000.wav");

@@ -55,3 +55,8 @@ pub fn venv_python() -> PathBuf {
 pub fn test_model() -> PathBuf {
     existing(workspace_root().join("models/test/luthier-test.onnx"))
 }
+
+/// A trained model that ships with the plugin (`violin`, `cello`, ...).
+pub fn shipped_model(name: &str) -> PathBuf {
+    existing(workspace_root().join(format!("models/{name}.onnx")))
+}

@@ -7,7 +7,7 @@
 //! tests here change it, so they hold `ENV` while they set it and activate.
 
 use luthier_tests::clap_host::{ClapBundle, ClapPlugin};
-use luthier_tests::paths::{clap_bundle, test_model};
+use luthier_tests::paths::{clap_bundle, shipped_model, test_model};
 use luthier_tests::signal::{half_level_delay, rms_ms, sine};
 use std::path::Path;
 use std::sync::{Mutex, OnceLock};
@@ -201,8 +201,7 @@ fn the_shipped_violin_plays_by_default_and_the_model_parameter_switches_while_pl
     }
     log_with("switching to model 'cello'");
     // The end of the render is the cello's sound: it differs from the violin's on the same input.
-    let violin = luthier_tests::paths::workspace_root().join("models/violin.onnx");
-    let mut reference = effect_with(&violin, true, 480);
+    let mut reference = effect_with(&shipped_model("violin"), true, 480);
     let a = reference.render(&[input.clone(), input.clone()], input.len(), &[], &[480]);
     let tail = |x: &[f32]| x[x.len() - 12_000..].to_vec();
     assert!(tail(&after) != tail(&a[0]), "still the violin at the end");
@@ -218,7 +217,10 @@ fn the_shipped_violin_plays_by_default_and_the_model_parameter_switches_while_pl
         .step_by(48)
         .map(|w| rms(w) / steady)
         .fold(f32::MAX, f32::min);
-    assert!(lowest > 0.5, "the sound dips during the switch, to {lowest:.2} of its level");
+    assert!(
+        lowest > 0.5,
+        "the sound dips during the switch, to {lowest:.2} of its level"
+    );
     let step = |x: &[f32]| {
         x.windows(2)
             .map(|w| (w[1] - w[0]).abs())
@@ -238,8 +240,7 @@ fn effect_output_onset_comes_where_the_report_says() {
     // samples: one frame of slack, 9 ms in all. Through the shipped violin: a trained model's
     // level follows the input's loudness, as the report assumes (the random test model's
     // does not).
-    let violin = luthier_tests::paths::workspace_root().join("models/violin.onnx");
-    let mut fx = effect_with(&violin, true, 192);
+    let mut fx = effect_with(&shipped_model("violin"), true, 192);
     let reported = fx.latency() as f64 / RATE;
     assert!((reported - 0.009).abs() < 1e-4, "reported {reported}");
     let (onset, frames) = (RATE as usize / 2, RATE as usize);
