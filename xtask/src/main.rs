@@ -102,6 +102,7 @@ fn install() -> Result<()> {
 }
 
 fn test(cargo_args: Vec<String>) -> Result<()> {
+    require_fluidsynth("the training smoke test renders its phrases with")?;
     step("Setting up the Python venv: the VST3 host and the training package (.venv)");
     ensure_training_venv()?;
 
@@ -172,15 +173,22 @@ fn parse_test_result(line: &str) -> Option<(u64, u64)> {
     Some((passed, failed))
 }
 
-fn bench_pitch() -> Result<()> {
+/// Fails with the install line when fluidsynth or its General MIDI soundfont is missing, before
+/// any long setup, rather than at the first render.
+fn require_fluidsynth(why: &str) -> Result<()> {
     if Command::new("fluidsynth")
         .arg("--version")
         .output()
         .is_err()
         || !Path::new("/usr/share/sounds/sf2/FluidR3_GM.sf2").exists()
     {
-        bail!("the benchmark renders with fluidsynth: install it with `apt-get install fluidsynth fluid-soundfont-gm`");
+        bail!("{why} fluidsynth and the FluidR3_GM soundfont: install them with `apt-get install fluidsynth fluid-soundfont-gm`");
     }
+    Ok(())
+}
+
+fn bench_pitch() -> Result<()> {
+    require_fluidsynth("the benchmark renders with")?;
     step("Setting up the Python venv (.venv)");
     ensure_venv()?;
     ensure_requirements(
