@@ -1,17 +1,21 @@
 //! A small CLAP host on `clack-host`: loads a `.clap`, lists its plugins, activates one at a
-//! given rate and block size, and renders audio and notes through it with any block pattern.
+//! given rate and block size, and renders audio, notes and automation through it with any block
+//! pattern, paced as a host paces it: back to back (rendering ahead, exporting) or at wall-clock
+//! time (live playback). It also saves and loads the plugin's state, as a DAW's project does.
 
 use clack_extensions::audio_ports::{AudioPortInfoBuffer, PluginAudioPorts};
 use clack_extensions::audio_ports_config::{AudioPortsConfigBuffer, PluginAudioPortsConfig};
 use clack_extensions::latency::{HostLatency, HostLatencyImpl, PluginLatency};
-use clack_extensions::params::{ParamInfoBuffer, PluginParams};
+use clack_extensions::params::{ParamInfoBuffer, ParamInfoFlags, PluginParams};
 use clack_extensions::render::{PluginRender, RenderMode};
+use clack_extensions::state::PluginState;
 use clack_host::events::event_types::{NoteOffEvent, NoteOnEvent, ParamValueEvent};
 use clack_host::events::Match;
 use clack_host::prelude::*;
 use std::ffi::CString;
 use std::path::Path;
 use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 pub struct TestHostShared;
 
@@ -116,6 +120,8 @@ impl ClapBundle {
             input_channels: 0,
             output_channels: 0,
             max_block: 0,
+            sample_rate: 0.0,
+            pacing: Pacing::BackToBack,
             pending_params: Vec::new(),
         })
     }
@@ -130,14 +136,34 @@ pub struct Note {
     pub off: usize,
 }
 
+/// How the host calls `process`, one block after the other.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pacing {
+    /// As fast as the plugin returns: a host rendering ahead of playback or exporting (in
+    /// realtime or offline render mode, whichever the plugin was activated with).
+    BackToBack,
+    /// Each block when its audio would be due at the sample rate: live playback.
+    WallClock,
+}
+
+/// One event of a block, before it is written to the host's event buffer.
+enum BlockEvent {
+    Param(ClapId, f64),
+    NoteOn(Note),
+    NoteOff(Note),
+}
+
 pub struct ClapPlugin {
     instance: PluginInstance<TestHost>,
     processor: Option<StartedPluginAudioProcessor<TestHost>>,
     pub input_channels: usize,
     pub output_channels: usize,
     max_block: usize,
-    /// Parameter changes sent at the start of the next render.
-    pending_params: Vec<(ClapId, f64)>,
+    sample_rate: f64,
+    pacing: Pacing,
+    /// Parameter changes for the next render: (sample, id, value), sent inside the block that
+    /// holds the sample, at its offset.
+    pending_params: Vec<(usize, ClapId, f64)>,
 }
 
 impl ClapPlugin {
@@ -221,6 +247,7 @@ impl ClapPlugin {
             .map_err(|e| format!("start_processing: {e:?}"))?;
         self.processor = Some(started);
         self.max_block = max_block;
+        self.sample_rate = sample_rate;
         Ok(())
     }
 
@@ -245,7 +272,77 @@ impl ClapPlugin {
     /// is in CLAP's terms for the parameter: nice-plug gives continuous parameters a 0..1
     /// (normalised) range, so 0.0 is the parameter's minimum and 1.0 its maximum.
     pub fn set_param(&mut self, id: ClapId, value: f64) {
-        self.pending_params.push((id, value));
+        self.set_param_at(0, id, value);
+    }
+
+    /// Sets a parameter at sample `at` of the next render (an automation point inside a block).
+    pub fn set_param_at(&mut self, at: usize, id: ClapId, value: f64) {
+        self.pending_params.push((at, id, value));
+        self.pending_params.sort_by_key(|&(at, _, _)| at);
+    }
+
+    /// The parameter's current value, in CLAP's terms (see `set_param`).
+    pub fn param_value(&mut self, id: ClapId) -> Option<f64> {
+        let mut handle = self.instance.plugin_handle();
+        let params = handle.get_extension::<PluginParams>()?;
+        params.get_value(&mut handle, id)
+    }
+
+    /// Every parameter's name and id.
+    pub fn params(&mut self) -> Vec<(String, ClapId)> {
+        let mut handle = self.instance.plugin_handle();
+        let Some(params) = handle.get_extension::<PluginParams>() else {
+            return Vec::new();
+        };
+        let mut buffer = ParamInfoBuffer::default();
+        (0..params.count(&mut handle))
+            .filter_map(|i| {
+                let info = params.get_info(&mut handle, i, &mut buffer)?;
+                Some((String::from_utf8_lossy(info.name).into_owned(), info.id))
+            })
+            .collect()
+    }
+
+    /// The id of the parameter flagged as the host's bypass (`CLAP_PARAM_IS_BYPASS`).
+    pub fn bypass_param_id(&mut self) -> Option<ClapId> {
+        let mut handle = self.instance.plugin_handle();
+        let params = handle.get_extension::<PluginParams>()?;
+        let mut buffer = ParamInfoBuffer::default();
+        (0..params.count(&mut handle)).find_map(|i| {
+            let info = params.get_info(&mut handle, i, &mut buffer)?;
+            info.flags
+                .contains(ParamInfoFlags::IS_BYPASS)
+                .then_some(info.id)
+        })
+    }
+
+    /// The plugin's state, as a DAW saves it with the project.
+    pub fn save_state(&mut self) -> Result<Vec<u8>, String> {
+        let mut handle = self.instance.plugin_handle();
+        let state = handle
+            .get_extension::<PluginState>()
+            .ok_or("no state extension")?;
+        let mut bytes = Vec::new();
+        state
+            .save(&mut handle, &mut bytes)
+            .map_err(|e| format!("saving state: {e:?}"))?;
+        Ok(bytes)
+    }
+
+    /// Loads a saved state, as a DAW does when it opens a project.
+    pub fn load_state(&mut self, bytes: &[u8]) -> Result<(), String> {
+        let mut handle = self.instance.plugin_handle();
+        let state = handle
+            .get_extension::<PluginState>()
+            .ok_or("no state extension")?;
+        state
+            .load(&mut handle, &mut &bytes[..])
+            .map_err(|e| format!("loading state: {e:?}"))
+    }
+
+    /// How the following renders call `process`.
+    pub fn set_pacing(&mut self, pacing: Pacing) {
+        self.pacing = pacing;
     }
 
     pub fn latency(&mut self) -> u32 {
@@ -265,6 +362,8 @@ impl ClapPlugin {
         notes: &[Note],
         block_sizes: &[usize],
     ) -> Vec<Vec<f32>> {
+        let params = std::mem::take(&mut self.pending_params);
+        let (pacing, sample_rate) = (self.pacing, self.sample_rate);
         let processor = self.processor.as_mut().expect("activate() first");
         let mut events: Vec<(usize, bool, Note)> = Vec::new();
         for n in notes {
@@ -282,26 +381,56 @@ impl ClapPlugin {
         let mut event_buffer = EventBuffer::with_capacity(64);
         let mut output_events = EventBuffer::new();
 
+        let (mut next_param, started) = (0usize, Instant::now());
         let (mut pos, mut next_event, mut steady) = (0usize, 0usize, 0u64);
         for &size in block_sizes.iter().cycle() {
             if pos >= frames {
                 break;
             }
             let n = size.clamp(1, self.max_block).min(frames - pos);
+            if pacing == Pacing::WallClock {
+                // A sound card asks for this block when the previous one starts playing.
+                let due = started + Duration::from_secs_f64(pos as f64 / sample_rate);
+                if let Some(wait) = due.checked_duration_since(Instant::now()) {
+                    std::thread::sleep(wait);
+                }
+            }
             event_buffer.clear();
-            for (id, value) in self.pending_params.drain(..) {
-                event_buffer.push(&ParamValueEvent::new(0, id, Pckn::match_all(), value));
+            // CLAP wants a block's events in time order; parameter changes first at a shared
+            // sample, as hosts order them.
+            let mut block_events: Vec<(u32, BlockEvent)> = Vec::new();
+            while next_param < params.len() && params[next_param].0 < pos + n {
+                let (at, id, value) = params[next_param];
+                block_events.push(((at.max(pos) - pos) as u32, BlockEvent::Param(id, value)));
+                next_param += 1;
             }
             while next_event < events.len() && events[next_event].0 < pos + n {
                 let (at, is_on, note) = events[next_event];
-                let time = (at.max(pos) - pos) as u32;
-                let pckn = Pckn::new(0u16, 0u16, note.key as u16, Match::All);
-                if is_on {
-                    event_buffer.push(&NoteOnEvent::new(time, pckn, note.velocity));
+                let event = if is_on {
+                    BlockEvent::NoteOn(note)
                 } else {
-                    event_buffer.push(&NoteOffEvent::new(time, pckn, 0.0));
-                }
+                    BlockEvent::NoteOff(note)
+                };
+                block_events.push(((at.max(pos) - pos) as u32, event));
                 next_event += 1;
+            }
+            block_events.sort_by_key(|&(time, ref event)| (time, !matches!(event, BlockEvent::Param(..))));
+            for (time, event) in block_events {
+                let pckn = |note: Note| Pckn::new(0u16, 0u16, note.key as u16, Match::All);
+                match event {
+                    BlockEvent::Param(id, value) => event_buffer.push(&ParamValueEvent::new(
+                        time,
+                        id,
+                        Pckn::match_all(),
+                        value,
+                    )),
+                    BlockEvent::NoteOn(note) => {
+                        event_buffer.push(&NoteOnEvent::new(time, pckn(note), note.velocity))
+                    }
+                    BlockEvent::NoteOff(note) => {
+                        event_buffer.push(&NoteOffEvent::new(time, pckn(note), 0.0))
+                    }
+                }
             }
             for (c, buf) in in_block.iter_mut().enumerate() {
                 match input.get(c) {

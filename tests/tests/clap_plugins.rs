@@ -413,30 +413,242 @@ fn effect_survives_non_finite_input() {
     );
 }
 
+/// Every common rate from 8 kHz to 384 kHz.
+const ALL_RATES: [f64; 12] = [
+    8_000.0, 11_025.0, 16_000.0, 22_050.0, 32_000.0, 44_100.0, 48_000.0, 88_200.0, 96_000.0,
+    176_400.0, 192_000.0, 384_000.0,
+];
+
 #[test]
-fn supported_rates_activate_and_unsupported_ones_are_refused() {
-    for rate in [22_050.0, 192_000.0] {
-        let mut plugin = load(INSTRUMENT_ID);
-        plugin
-            .activate(rate, 64)
-            .unwrap_or_else(|e| panic!("{rate} Hz refused: {e}"));
+fn both_plugins_play_in_tune_at_every_rate_from_8_to_384_khz() {
+    for rate in ALL_RATES {
+        let mut inst = load(INSTRUMENT_ID);
+        inst.activate(rate, 512)
+            .unwrap_or_else(|e| panic!("instrument refused {rate} Hz: {e}"));
+        let len = rate as usize / 2;
         let notes = [Note {
             key: 69,
             velocity: 1.0,
             on: 0,
-            off: rate as usize / 2,
+            off: len,
         }];
-        let x = &plugin.render(&[], rate as usize / 2, &notes, &[64])[0];
+        let x = &inst.render(&[], len, &notes, &[512])[0];
+        assert!(x.iter().all(|v| v.is_finite()), "{rate} Hz: non-finite output");
         let f0 = fundamental_hz(&x[rate as usize / 50..], rate);
-        assert!(cents(f0, 440.0).abs() < 5.0, "{rate} Hz: {f0}");
+        assert!(
+            cents(f0, 440.0).abs() < 5.0,
+            "instrument at {rate} Hz: {f0:.2} Hz"
+        );
+
+        let mut fx = load(EFFECT_ID);
+        fx.activate(rate, 512)
+            .unwrap_or_else(|e| panic!("effect refused {rate} Hz: {e}"));
+        let input = sine(330.0, 0.5, rate, len);
+        let y = &fx.render(&[input.clone(), input], len, &[], &[512])[0];
+        assert!(y.iter().all(|v| v.is_finite()), "{rate} Hz: non-finite output");
+        let f0 = fundamental_hz(&y[len / 2..], rate);
+        assert!(cents(f0, 330.0).abs() < 5.0, "effect at {rate} Hz: {f0:.2} Hz");
     }
-    for rate in [8_000.0, 384_000.0] {
+}
+
+#[test]
+fn rates_outside_8_to_384_khz_are_refused() {
+    for rate in [4_000.0, 768_000.0] {
         for id in [INSTRUMENT_ID, EFFECT_ID] {
             let mut plugin = load(id);
+            assert!(plugin.activate(rate, 64).is_err(), "{id} accepted {rate} Hz");
+        }
+    }
+}
+
+/// Normalised values of the Output Gain knob (-60..12 dB).
+fn output_gain(db: f64) -> f64 {
+    (db + 60.0) / 72.0
+}
+
+#[test]
+fn automation_takes_effect_from_its_own_sample() {
+    // 24 137 is inside the block that starts at 24 064 (blocks of 512): a change applied at
+    // the block's start would change the output from there.
+    let (at, len, rate) = (24_137usize, 48_000usize, 48_000.0);
+    let input = sine(220.0, 0.5, rate, len);
+    let note = [Note {
+        key: 57,
+        velocity: 0.8,
+        on: 100,
+        off: len,
+    }];
+    for id in [INSTRUMENT_ID, EFFECT_ID] {
+        let render = |change: Option<(&str, f64)>| {
+            let mut plugin = load(id);
+            plugin.set_offline(true).unwrap();
+            plugin.activate(rate, 4096).unwrap();
+            if let Some((name, value)) = change {
+                let param = plugin.param_id(name).unwrap();
+                plugin.set_param_at(at, param, value);
+            }
+            let input: Vec<Vec<f32>> = if id == EFFECT_ID {
+                vec![input.clone(), input.clone()]
+            } else {
+                vec![]
+            };
+            plugin.render(&input, len, &note, &[512]).swap_remove(0)
+        };
+        let plain = render(None);
+        let quieter = render(Some(("Output Gain", output_gain(-6.0))));
+        assert_eq!(
+            plain[..at],
+            quieter[..at],
+            "{id}: Output Gain changed the output before its sample"
+        );
+        assert!(
+            plain[at] != quieter[at],
+            "{id}: Output Gain did not change the output at its sample"
+        );
+        // 20 ms later the ramp is done: 6 dB down.
+        let db = 20.0 * (rms(&quieter[at + 1_000..at + 9_000]) / rms(&plain[at + 1_000..at + 9_000])).log10();
+        assert!((db + 6.0).abs() < 0.1, "{id}: Output Gain moved the level {db:.2} dB");
+        if id == EFFECT_ID {
+            // What the tracker hears changes at the sample too; the output follows a latency later.
+            let louder = render(Some(("Input Gain", 0.5 + 6.0 / 80.0)));
+            assert_eq!(plain[..at], louder[..at], "Input Gain acted before its sample");
+            assert!(plain[at..] != louder[at..], "Input Gain did nothing");
+        }
+    }
+}
+
+#[test]
+fn bypass_crossfades_to_the_dry_signal_and_keeps_the_latency() {
+    let (rate, len) = (48_000.0, 48_000usize);
+    let (on, off) = (16_000usize, 32_000usize);
+    let input = sine(220.0, 0.5, rate, len);
+    for id in [EFFECT_ID, INSTRUMENT_ID] {
+        let mut plugin = load(id);
+        plugin.activate(rate, 512).unwrap();
+        let bypass = plugin
+            .bypass_param_id()
+            .unwrap_or_else(|| panic!("{id} has no parameter flagged as the host's bypass"));
+        let latency = plugin.latency() as usize;
+        plugin.set_param_at(on, bypass, 1.0);
+        plugin.set_param_at(off, bypass, 0.0);
+        let note = [Note {
+            key: 57,
+            velocity: 0.8,
+            on: 0,
+            off: len,
+        }];
+        let is_effect = id == EFFECT_ID;
+        let inputs = if is_effect {
+            vec![input.clone(), input.clone()]
+        } else {
+            vec![]
+        };
+        let out = plugin.render(&inputs, len, &note, &[512]).swap_remove(0);
+        assert_eq!(plugin.latency() as usize, latency, "{id}: bypass changed the latency");
+        // Bypassed (after a crossfade of at most 20 ms): the input delayed by the latency, or
+        // silence for the instrument.
+        let settled = on + (0.02 * rate) as usize..off;
+        for i in settled {
+            let dry = if is_effect { input[i - latency] } else { 0.0 };
             assert!(
-                plugin.activate(rate, 64).is_err(),
-                "{id} accepted {rate} Hz"
+                (out[i] - dry).abs() < 1e-6,
+                "{id}: bypassed output at {i} is {}, the delayed input {dry}",
+                out[i]
             );
         }
+        // Neither switch clicks: no step beyond the steepest of the signals on either side.
+        let steepest = max_step(&out[4_800..on]).max(max_step(&input));
+        for at in [on, off] {
+            let around = max_step(&out[at - 480..at + 2_400]);
+            assert!(
+                around <= 1.05 * steepest,
+                "{id}: a click at sample {at}: step {around}, the signals' own {steepest}"
+            );
+        }
+        // Back from bypass, the plugin plays again.
+        assert!(rms(&out[off + 4_800..]) > 0.01, "{id}: silent after bypass");
+    }
+}
+
+#[test]
+fn the_effects_pitch_range_changes_while_playing() {
+    let rate = 48_000.0;
+    let frames = 2 * rate as usize;
+    // 48 Hz, below the default range (60 Hz): a sawtooth-like tone.
+    let tone: Vec<f32> = (0..frames)
+        .map(|i| {
+            (1..=12)
+                .map(|k| {
+                    (std::f64::consts::TAU * 48.0 * k as f64 * i as f64 / rate).sin() / k as f64
+                })
+                .sum::<f64>() as f32
+                * 0.2
+        })
+        .collect();
+    let mut plugin = load(EFFECT_ID);
+    plugin.activate(rate, 512).unwrap();
+    let id = plugin
+        .param_id("Lowest Pitch")
+        .expect("a Lowest Pitch parameter");
+    // Halfway through, the bottom of the range goes down to 40 Hz (normalised 0), with no
+    // restart: the rest of the tone plays.
+    plugin.set_param_at(frames / 2, id, 0.0);
+    let out = plugin
+        .render(&[tone.clone(), tone.clone()], frames, &[], &[512])
+        .swap_remove(0);
+    assert!(
+        rms(&out[frames / 4..frames / 2]) < 1e-3,
+        "a 48 Hz tone out of range still sounds"
+    );
+    let f0 = fundamental_hz(&out[frames * 3 / 4..], rate);
+    assert!(
+        cents(f0, 48.0).abs() < 5.0,
+        "with the range lowered mid-stream, 48 Hz plays at {f0} Hz"
+    );
+}
+
+#[test]
+fn state_round_trip_restores_every_parameter_and_renders_the_same() {
+    let rate = 48_000.0;
+    let input = sine(262.0, 0.4, rate, 24_000);
+    let note = [Note {
+        key: 60,
+        velocity: 0.7,
+        on: 50,
+        off: 20_000,
+    }];
+    for id in [INSTRUMENT_ID, EFFECT_ID] {
+        let mut first = load(id);
+        first.activate(rate, 512).unwrap();
+        let params: Vec<_> = first
+            .params()
+            .into_iter()
+            .filter(|(name, _)| name != "Model" && name != "Bypass")
+            .collect();
+        assert!(params.len() >= 3, "{id}: {params:?}");
+        for (k, (_, param)) in params.iter().enumerate() {
+            first.set_param(*param, 0.3 + 0.1 * k as f64);
+        }
+        let inputs = if id == EFFECT_ID {
+            vec![input.clone(), input.clone()]
+        } else {
+            vec![]
+        };
+        first.render(&inputs, 512, &[], &[512]);
+        let state = first.save_state().unwrap();
+        let mut second = load(id);
+        second.load_state(&state).unwrap();
+        second.activate(rate, 512).unwrap();
+        for (name, param) in &params {
+            assert_eq!(
+                first.param_value(*param),
+                second.param_value(*param),
+                "{id}: {name} did not come back"
+            );
+        }
+        first.activate(rate, 512).unwrap();
+        let a = first.render(&inputs, 24_000, &note, &[512]);
+        let b = second.render(&inputs, 24_000, &note, &[512]);
+        assert!(a == b, "{id}: the restored instance plays differently");
     }
 }
