@@ -1237,6 +1237,22 @@ impl<P: ClapPlugin> Wrapper<P> {
                             normalized_value,
                         },
                     );
+                } else if !P::SAMPLE_ACCURATE_AUTOMATION {
+                    // Luthier patch: the block is not split at parameter changes, but the plugin
+                    // still learns when in the block each value changed: a `MonoAutomation`
+                    // whose id is the parameter's hash (see PATCHES.md).
+                    if let Some(param_ptr) = self.param_by_hash.get(&event.param_id) {
+                        let normalized_value = event.value as f32
+                            / unsafe { param_ptr.step_count().unwrap_or(1) as f32 };
+                        push_event(
+                            input_events,
+                            NoteEvent::MonoAutomation {
+                                timing,
+                                poly_modulation_id: event.param_id,
+                                normalized_value,
+                            },
+                        );
+                    }
                 }
             }
             (CLAP_CORE_EVENT_SPACE_ID, CLAP_EVENT_PARAM_MOD) => {

@@ -624,7 +624,8 @@ impl<P: Vst3Plugin> IEditControllerTrait for Wrapper<P> {
     unsafe fn getParameterInfo(&self, param_index: int32, info: *mut ParameterInfo) -> tresult {
         check_null_ptr!(info);
 
-        if param_index < 0 || param_index > unsafe { self.getParameterCount() } {
+        // Luthier patch: `>=`, an index equal to the count is out of range.
+        if param_index < 0 || param_index >= unsafe { self.getParameterCount() } {
             return kInvalidArgument;
         }
 
@@ -767,12 +768,10 @@ impl<P: Vst3Plugin> IEditControllerTrait for Wrapper<P> {
     }
 
     unsafe fn setParamNormalized(&self, id: ParamID, value: ParamValue) -> tresult {
-        // If the plugin is currently processing audio, then this parameter change will also be sent
-        // to the process function
-        if self.inner.is_processing.load(Ordering::SeqCst) {
-            return kResultOk;
-        }
-
+        // Luthier patch: apply the value even while processing. A JUCE host (pedalboard) keeps the
+        // plugin processing and sets values here; dropping them (the value "also arrives through
+        // process()") left `getState` saving the defaults when the host read the state before its
+        // next process call. Setting a value the process queue sets again is harmless.
         let sample_rate = self
             .inner
             .current_buffer_config
@@ -986,14 +985,6 @@ impl<P: Vst3Plugin> IAudioProcessorTrait for Wrapper<P> {
         let setup = unsafe { &*setup };
         crate::nice_debug_assert_eq!(setup.symbolicSampleSize, K_SYMBOLIC_SAMPLE_SIZE_32);
 
-        // This is needed when activating the plugin and when restoring state
-        self.inner.current_buffer_config.store(Some(BufferConfig {
-            sample_rate: setup.sampleRate as f32,
-            min_buffer_size: None,
-            max_buffer_size: setup.maxSamplesPerBlock as u32,
-            process_mode: self.inner.current_process_mode.load(),
-        }));
-
         #[allow(clippy::unnecessary_cast)]
         const K_REALTIME: i32 = ProcessModes_::kRealtime as i32;
         #[allow(clippy::unnecessary_cast)]
@@ -1014,6 +1005,16 @@ impl<P: Vst3Plugin> IAudioProcessorTrait for Wrapper<P> {
             }
         };
         self.inner.current_process_mode.store(mode);
+
+        // This is needed when activating the plugin and when restoring state. Luthier patch:
+        // stored after the mode is read, so that an offline setup activates offline (the
+        // configuration used to carry the previous call's mode).
+        self.inner.current_buffer_config.store(Some(BufferConfig {
+            sample_rate: setup.sampleRate as f32,
+            min_buffer_size: None,
+            max_buffer_size: setup.maxSamplesPerBlock as u32,
+            process_mode: mode,
+        }));
 
         // Initializing the plugin happens in `IAudioProcessor::set_active()` because the host may
         // still change the channel layouts at this point
@@ -1220,6 +1221,17 @@ impl<P: Vst3Plugin> IAudioProcessorTrait for Wrapper<P> {
                                         param_hash,
                                         value,
                                         Some(sample_rate),
+                                    );
+                                    // Luthier patch: the block is not split, but the plugin
+                                    // still learns when in the block the value changed (see
+                                    // PATCHES.md).
+                                    push_process_event(
+                                        &mut process_events,
+                                        ProcessEvent::NoteEvent(NoteEvent::MonoAutomation {
+                                            timing,
+                                            poly_modulation_id: param_hash,
+                                            normalized_value: value,
+                                        }),
                                     );
                                 }
                             }
