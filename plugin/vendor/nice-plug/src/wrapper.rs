@@ -12,3 +12,5 @@ pub mod vst3;
 
 // This is used by the wrappers.
 pub use util::setup_logger;
+// Luthier patch: the id of the `MonoAutomation` events that report in-block parameter changes.
+pub use util::hash_param_id;
