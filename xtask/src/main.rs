@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 mod onnxruntime;
+mod validator;
 
 const PLUGIN_CRATE: &str = "luthier";
 const USAGE: &str = "Usage:
@@ -17,6 +18,8 @@ const USAGE: &str = "Usage:
                                  write target/bundled/luthier.clap and luthier.vst3, with
                                  the ONNX Runtime library (fetched once from PyPI, cached)
   cargo xtask onnxruntime        fetch the ONNX Runtime library if needed; print its path
+  cargo xtask validator          build Steinberg's VST3 validator if needed (once, from Debian's
+                                 vst3sdk sources; needs cmake and a C++ compiler); print its path
   cargo xtask train --audio DIR --name NAME [--minutes 60] [--steps N] [--hidden 128] [--min-f0 HZ]
                                  train a model on your own monophonic recordings and install it
                                  into ~/.local/share/luthier/models (resumable; installs ~3 GB of
@@ -46,6 +49,10 @@ fn run() -> Result<()> {
         }
         "onnxruntime" => {
             println!("{}", onnxruntime::ensure_library()?.display());
+            Ok(())
+        }
+        "validator" => {
+            println!("{}", validator::ensure_validator()?.display());
             Ok(())
         }
         "bundle-universal" | "known-packages" => {
@@ -103,6 +110,10 @@ fn install() -> Result<()> {
 
 fn test(cargo_args: Vec<String>) -> Result<()> {
     require_fluidsynth("the training smoke test renders its phrases with")?;
+    // Before the long builds, so that a missing cmake or compiler is said at once.
+    step("Steinberg's VST3 validator (built once from Debian's vst3sdk sources)");
+    let validator = validator::ensure_validator()?;
+    eprintln!("{}", validator.display());
     step("Setting up the Python venv: the VST3 host and the training package (.venv)");
     ensure_training_venv()?;
 
@@ -127,6 +138,7 @@ fn test(cargo_args: Vec<String>) -> Result<()> {
     let runtime = onnxruntime::ensure_library()?;
     let mut child = Command::new("cargo")
         .env("LUTHIER_ONNXRUNTIME", &runtime)
+        .env("LUTHIER_VST3_VALIDATOR", &validator)
         .args([
             "test",
             "--workspace",
