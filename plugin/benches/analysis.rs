@@ -10,7 +10,7 @@ use common::estimate;
 use criterion::{black_box, Criterion};
 use luthier::analysis::features::Analyzer;
 use luthier::analysis::pitch::{PitchConfig, PitchTracker};
-use luthier::dsp::frames::Segment;
+use luthier::grid::Segment;
 use std::time::Duration;
 
 const SR: u32 = 48_000;

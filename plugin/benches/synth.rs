@@ -11,11 +11,12 @@ mod common;
 use common::estimate;
 use criterion::{black_box, Criterion};
 use luthier::dsp::bank::Kernel;
-use luthier::dsp::frames::{Frame, Segment};
+use luthier::dsp::frames::Frame;
 use luthier::dsp::harmonic::{HarmonicSynth, Interp};
 use luthier::dsp::noise::FilteredNoise;
 use luthier::dsp::reverb::{builtin_room_ir, Reverb};
 use luthier::dsp::synth::{SynthConfig, VoiceSynth};
+use luthier::grid::Segment;
 use std::f64::consts::TAU;
 use std::time::Duration;
 

@@ -2,8 +2,9 @@
 //! f0 gliding exponentially from 1 to 12 kHz, 100 harmonics at 1/k, through the real synth.
 //! Writes raw little-endian f32 samples to `target/plots/nyquist_glide.f32`.
 
-use luthier::dsp::frames::{Frame, Segment};
+use luthier::dsp::frames::Frame;
 use luthier::dsp::synth::{SynthConfig, VoiceSynth};
+use luthier::grid::Segment;
 
 const SR: u32 = 48_000;
 const SECONDS: f64 = 3.0;

@@ -1,10 +1,10 @@
 //! The effect's onset delay for tones of several pitches: the time from a tone's start to the
 //! output's -20 dB and -6 dB points (relative to its settled level), at 48 kHz in 64-sample
 //! blocks. `cargo run --release -p luthier --example onset_latency [MODEL.onnx]`: with a model,
-//! through its decoder (one frame of slack, taken off the figures, which are then the
-//! analysis's part alone, the part the effect reports beside the slack).
+//! through its decoder (one frame of latency, taken off the figures, which are then the
+//! analysis's part alone, the part the effect reports beside the decoder's frame).
 use luthier::analysis::pitch::PitchConfig;
-use luthier::engine::{DecoderOptions, Engine, Mode, Params};
+use luthier::engine::{Engine, Mode, Params, Rendering};
 use luthier::model::{decoder::Decoder, inference::Link};
 
 fn engine(model: Option<&str>, sr: f32, params: Params) -> Engine {
@@ -12,20 +12,16 @@ fn engine(model: Option<&str>, sr: f32, params: Params) -> Engine {
         None => Engine::with_params(Mode::Effect, sr, params),
         Some(path) => {
             let link = Link::start(Decoder::load(path.as_ref(), None).unwrap()).unwrap();
-            let options = DecoderOptions {
-                slack_frames: 1,
-                offline: true,
-            };
-            Engine::with_decoder(Mode::Effect, sr, params, link, options)
+            Engine::with_decoder(Mode::Effect, sr, params, link, Rendering::Offline)
         }
     }
 }
 
 fn main() {
     let model = std::env::args().nth(1);
-    // One frame of slack with a model, at the 48 kHz used throughout.
+    // One frame of decoder latency with a model, at the 48 kHz used throughout.
     let slack = if model.is_some() {
-        (48_000.0 / luthier::model::card::FRAME_RATE_HZ) as usize
+        (48_000 / luthier::limits::FRAME_RATE_HZ) as usize
     } else {
         0
     };

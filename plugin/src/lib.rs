@@ -6,5 +6,7 @@ pub mod analysis;
 pub mod control;
 pub mod dsp;
 pub mod engine;
+pub mod grid;
+pub mod limits;
 pub mod model;
 pub mod plugins;

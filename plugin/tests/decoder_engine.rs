@@ -1,17 +1,17 @@
 //! Both plugins' engines playing through the ONNX decoder (the random-weight test model): the
 //! effect follows the input's pitch, the instrument its notes; offline renders repeat bit for
-//! bit whatever the block size; output starts where the reported latency (the hand-off slack)
-//! says, and released notes end.
+//! bit whatever the block size; output starts where the reported latency (one frame) says, and
+//! released notes end.
 
-use luthier::engine::{DecoderOptions, Engine, Event, Mode, Params};
+use luthier::engine::{Engine, Event, Mode, Params, Rendering};
 use luthier::model::decoder::Decoder;
 use luthier::model::inference::Link;
 use std::path::Path;
 
 const SR: f32 = 48_000.0;
 
-fn effect(offline: bool, slack_frames: u32) -> Engine {
-    engine(Mode::Effect, offline, slack_frames)
+fn effect(offline: bool) -> Engine {
+    engine(Mode::Effect, offline)
 }
 
 /// A model from models/ (`test/luthier-test`, `cello`), with its inference thread started.
@@ -21,17 +21,21 @@ fn link(name: &str) -> Link {
 }
 
 /// An engine playing the test model.
-fn engine(mode: Mode, offline: bool, slack_frames: u32) -> Engine {
-    engine_with(link("test/luthier-test"), mode, offline, slack_frames)
+fn engine(mode: Mode, offline: bool) -> Engine {
+    engine_with(link("test/luthier-test"), mode, offline)
 }
 
-fn engine_with(link: Link, mode: Mode, offline: bool, slack_frames: u32) -> Engine {
-    let options = DecoderOptions {
-        slack_frames,
-        offline,
+fn engine_with(link: Link, mode: Mode, offline: bool) -> Engine {
+    let rendering = if offline {
+        Rendering::Offline
+    } else {
+        Rendering::Realtime
     };
-    Engine::with_decoder(mode, SR, Params::default(), link, options)
+    Engine::with_decoder(mode, SR, Params::default(), link, rendering)
 }
+
+/// Samples in one 4 ms frame at SR: the latency a decoder adds.
+const HOP: f32 = SR / 250.0;
 
 fn sine(hz: f32, amp: f32, onset: usize, len: usize) -> Vec<f32> {
     (0..len)
@@ -60,8 +64,8 @@ fn render(engine: &mut Engine, input: &[f32], block: usize) -> Vec<f32> {
 #[test]
 fn offline_renders_follow_the_pitch_and_repeat_exactly() {
     let input = sine(220.0, 0.3, 4_800, 48_000);
-    let first = render(&mut effect(true, 2), &input, 512);
-    let second = render(&mut effect(true, 2), &input, 512);
+    let first = render(&mut effect(true), &input, 512);
+    let second = render(&mut effect(true), &input, 512);
     assert!(first.iter().all(|x| x.is_finite()));
     assert_eq!(first, second, "two offline renders differ");
     // The random decoder picks some spectrum and much noise, but its partials must sit on
@@ -90,32 +94,28 @@ fn offline_renders_follow_the_pitch_and_repeat_exactly() {
 }
 
 #[test]
-fn latency_includes_the_slack_and_the_output_waits_for_it() {
+fn latency_is_one_frame_more_whatever_the_block_and_the_output_waits_for_it() {
     let plain = Engine::with_params(Mode::Effect, SR, Params::default()).latency_samples();
-    for slack in [1u32, 3] {
-        let mut engine = effect(true, slack);
-        let hop = SR / 250.0;
-        assert_eq!(
-            engine.latency_samples(),
-            plain + (slack as f32 * hop).round() as u32
-        );
-        // An onset at 0.1 s: the decoded output starts `slack` frames after the plain one.
+    for block in [64usize, 256, 4096] {
+        let mut engine = effect(true);
+        assert_eq!(engine.latency_samples(), plain + HOP as u32);
+        // An onset at 0.1 s: the decoded output starts a frame after the plain one.
         let input = sine(440.0, 0.3, 4_800, 24_000);
         let onset = |out: &[f32]| out.iter().position(|x| x.abs() > 1e-4).unwrap();
-        let decoded = onset(&render(&mut engine, &input, 256));
+        let decoded = onset(&render(&mut engine, &input, block));
         let mut plain_engine = Engine::with_params(Mode::Effect, SR, Params::default());
-        let undecoded = onset(&render(&mut plain_engine, &input, 256));
+        let undecoded = onset(&render(&mut plain_engine, &input, block));
         let delay = decoded as f32 - undecoded as f32;
         assert!(
-            (delay - slack as f32 * hop).abs() <= hop,
-            "slack {slack}: starts {delay} samples after the plain effect"
+            (delay - HOP).abs() <= HOP,
+            "blocks of {block}: starts {delay} samples after the plain effect"
         );
     }
 }
 
 #[test]
 fn silence_in_gives_silence_out_and_no_decoder_work() {
-    let mut engine = effect(true, 1);
+    let mut engine = effect(true);
     let out = render(&mut engine, &vec![0.0; 24_000], 128);
     assert!(out.iter().all(|&x| x == 0.0));
     assert_eq!(engine.stats().decoder_underruns, 0);
@@ -138,7 +138,7 @@ fn a_quiet_tail_plays_on_at_the_held_pitch_and_silence_ends_it() {
     // A trained model (the shipped cello): the random test model plays loud noise whatever
     // the input's level, so it cannot show a tail following the input down.
     let out = render(
-        &mut engine_with(link("cello"), Mode::Effect, true, 1),
+        &mut engine_with(link("cello"), Mode::Effect, true),
         &input,
         256,
     );
@@ -160,7 +160,7 @@ fn a_quiet_tail_plays_on_at_the_held_pitch_and_silence_ends_it() {
     );
     assert!(plain[loud + 9_600..quiet].iter().all(|&x| x == 0.0));
     // Silence: the loudness window empties (64 ms), the voice fades out (72 ms), a frame of
-    // slack and the 5 ms analysis latency; then exact zeros.
+    // decoder latency and the 5 ms analysis latency; then exact zeros.
     let silent_from = quiet + (0.160 * SR) as usize;
     assert!(
         out[silent_from..].iter().all(|&x| x == 0.0),
@@ -205,34 +205,30 @@ fn note(key: u8, on: u32, off: u32) -> [Event; 2] {
 }
 
 #[test]
-fn instrument_notes_sound_after_the_slack_on_their_pitch_and_end() {
+fn instrument_notes_sound_a_frame_later_on_their_pitch_and_end() {
     let (on, off, len) = (1_000u32, 30_000u32, 48_000usize);
     let events = note(57, on, off); // A3, 220 Hz
-    let hop = SR / 250.0;
-    for slack in [1u32, 2] {
-        let mut engine = engine(Mode::Instrument, true, slack);
-        assert_eq!(
-            engine.latency_samples(),
-            (slack as f32 * hop).round() as u32
-        );
-        let out = play(&mut engine, &events, len, 256);
+    for block in [256usize, 4096] {
+        let mut engine = engine(Mode::Instrument, true);
+        assert_eq!(engine.latency_samples(), HOP as u32);
+        let out = play(&mut engine, &events, len, block);
         let first = out.iter().position(|x| *x != 0.0).unwrap();
-        let want = on as f32 + slack as f32 * hop;
+        let want = on as f32 + HOP;
         assert!(
             (first as f32 - want).abs() <= 1.0,
-            "slack {slack}: starts at {first}, want {want}"
+            "blocks of {block}: starts at {first}, want {want}"
         );
-        // Silent again once the release (80 ms) has run, a slack after the note-off.
-        let end = off as usize + (slack as f32 * hop) as usize + (0.09 * SR) as usize;
+        // Silent again once the release (80 ms) has run, a frame after the note-off.
+        let end = off as usize + HOP as usize + (0.09 * SR) as usize;
         assert!(
             out[end..].iter().all(|x| *x == 0.0),
-            "slack {slack}: the note did not end"
+            "blocks of {block}: the note did not end"
         );
         let held = &out[first + 4_800..first + 4_800 + 19_200];
         let on_pitch = harmonic_db(held, 220.0, 233.08);
         assert!(
             on_pitch > 5.0,
-            "slack {slack}: {on_pitch:.1} dB over a semitone up"
+            "blocks of {block}: {on_pitch:.1} dB over a semitone up"
         );
     }
 }
@@ -242,11 +238,11 @@ fn a_note_on_a_frame_boundary_starts_on_time_without_a_miss() {
     // 24 000 samples is exactly 125 frames at 48 kHz: the block ends on a frame boundary and
     // the note starts there.
     let events = note(57, 24_000, 30_000);
-    let mut engine = engine(Mode::Instrument, true, 2);
+    let mut engine = engine(Mode::Instrument, true);
     let out = play(&mut engine, &events, 48_000, 24_000);
     assert_eq!(engine.stats().decoder_underruns, 0);
     let first = out.iter().position(|x| *x != 0.0).unwrap();
-    assert_eq!(first, 24_000 + 2 * 192);
+    assert_eq!(first, 24_000 + 192);
 }
 
 #[test]
@@ -258,15 +254,10 @@ fn instrument_offline_renders_do_not_depend_on_block_size() {
     ]
     .concat();
     events.sort_by_key(|e| e.time());
-    let reference = play(&mut engine(Mode::Instrument, true, 2), &events, 40_000, 512);
+    let reference = play(&mut engine(Mode::Instrument, true), &events, 40_000, 512);
     assert!(reference.iter().any(|x| *x != 0.0));
     for block in [1usize, 64, 4096] {
-        let out = play(
-            &mut engine(Mode::Instrument, true, 2),
-            &events,
-            40_000,
-            block,
-        );
+        let out = play(&mut engine(Mode::Instrument, true), &events, 40_000, block);
         assert!(out == reference, "block {block} renders differently");
     }
     // A chord: each of its notes is there.
@@ -311,7 +302,7 @@ fn max_step(x: &[f32]) -> f32 {
 #[test]
 fn swapping_models_while_playing_has_no_gap_and_no_click() {
     for mode in [Mode::Effect, Mode::Instrument] {
-        let mut engine = engine(mode, true, 2);
+        let mut engine = engine(mode, true);
         assert_eq!(engine.model_name(), Some("luthier-test"));
         let input = sine(220.0, 0.3, 0, 48_000);
         let events = note(57, 0, 48_000);
@@ -346,7 +337,7 @@ fn swapping_models_while_playing_has_no_gap_and_no_click() {
         let (at, old) = retired.expect("the old model was never handed back");
         assert_eq!(old.card().name, "luthier-test");
         assert!(
-            at <= 50 + 2, // its last frame plays at most slack + 1 frames (576 samples) later
+            at <= 50 + 2, // its last frame plays a frame (192 samples) later
             "{mode:?}: the old model came back only at block {at}"
         );
         assert_eq!(
@@ -354,9 +345,9 @@ fn swapping_models_while_playing_has_no_gap_and_no_click() {
             0,
             "{mode:?}: a gap at the swap"
         );
-        // The swap happens near sample 24 480 plus the slack. No step there beyond what
-        // either model makes on its own, and no dip in level.
-        let swap = 24_480 + 2 * 192;
+        // The swap happens near sample 24 480 plus a frame. No step there beyond what either
+        // model makes on its own, and no dip in level.
+        let swap = 24_480 + 192;
         let before = max_step(&out[12_000..23_000]);
         let after = max_step(&out[30_000..46_000]);
         let around = max_step(&out[swap - 1_000..swap + 1_000]);

@@ -6,9 +6,10 @@
 //! cases), so a model is trained on what the plugin plays.
 
 use luthier::dsp::bank::Kernel;
-use luthier::dsp::frames::{Frame, Segment};
+use luthier::dsp::frames::Frame;
 use luthier::dsp::harmonic::{HarmonicSynth, Interp};
 use luthier::dsp::noise::{FilteredNoise, WhiteNoise};
+use luthier::grid::Segment;
 use serde_json::Value;
 use std::path::PathBuf;
 

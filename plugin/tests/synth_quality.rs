@@ -4,9 +4,10 @@
 //! makes less zipper noise.
 
 use luthier::dsp::bank::Kernel;
-use luthier::dsp::frames::{Frame, Segment};
+use luthier::dsp::frames::Frame;
 use luthier::dsp::harmonic::{HarmonicSynth, Interp};
 use luthier::dsp::noise::WhiteNoise;
+use luthier::grid::Segment;
 use realfft::RealFftPlanner;
 use std::f64::consts::TAU;
 

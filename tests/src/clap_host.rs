@@ -414,16 +414,14 @@ impl ClapPlugin {
                 block_events.push(((at.max(pos) - pos) as u32, event));
                 next_event += 1;
             }
-            block_events.sort_by_key(|&(time, ref event)| (time, !matches!(event, BlockEvent::Param(..))));
+            block_events
+                .sort_by_key(|&(time, ref event)| (time, !matches!(event, BlockEvent::Param(..))));
             for (time, event) in block_events {
                 let pckn = |note: Note| Pckn::new(0u16, 0u16, note.key as u16, Match::All);
                 match event {
-                    BlockEvent::Param(id, value) => event_buffer.push(&ParamValueEvent::new(
-                        time,
-                        id,
-                        Pckn::match_all(),
-                        value,
-                    )),
+                    BlockEvent::Param(id, value) => {
+                        event_buffer.push(&ParamValueEvent::new(time, id, Pckn::match_all(), value))
+                    }
                     BlockEvent::NoteOn(note) => {
                         event_buffer.push(&NoteOnEvent::new(time, pckn(note), note.velocity))
                     }

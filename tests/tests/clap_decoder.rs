@@ -1,7 +1,7 @@
 //! Luthier FX through the ONNX decoder, in the CLAP host: offline renders repeat byte for byte,
-//! the reported latency grows by the hand-off slack the host's block size needs, the partials
-//! follow the input, and a bad model file leaves the plugin playing its fixed spectrum with the
-//! reason in its log.
+//! the reported latency is the analysis's plus one frame whatever block the host announces, the
+//! partials follow the input, and a bad model file leaves the plugin playing its fixed spectrum
+//! with the reason in its log.
 //!
 //! The model comes from `LUTHIER_MODEL` (the random-weight test model), read at activation; the
 //! tests here change it, so they hold `ENV` while they set it and activate.
@@ -103,12 +103,12 @@ fn offline_renders_repeat_and_follow_the_input() {
 }
 
 #[test]
-fn reported_latency_adds_the_slack_for_the_hosts_block() {
-    let hop = RATE / 250.0;
-    for (max_block, frames) in [(64, 1.0), (192, 1.0), (193, 2.0), (512, 3.0)] {
+fn reported_latency_does_not_depend_on_the_hosts_largest_block() {
+    // The analysis (5 ms) and one 4 ms frame for the decoder, whatever the host announces.
+    for max_block in [1, 64, 192, 193, 512, 4096, 8192] {
         let mut fx = effect_with(&test_model(), false, max_block);
-        let want = ((0.005 + frames / 250.0) * RATE).round() as u32;
-        assert_eq!(fx.latency(), want, "max block {max_block} (hop {hop})");
+        let want = ((0.005 + 1.0 / 250.0) * RATE).round() as u32;
+        assert_eq!(fx.latency(), want, "max block {max_block}");
     }
 }
 
@@ -143,7 +143,7 @@ fn instrument_note_sounds_where_the_report_says_and_ends() {
         inst.set_offline(true).unwrap();
         inst.activate(RATE, 128).unwrap();
     }
-    // A 128-sample block fits in one 4 ms frame: one frame of slack, 4 ms.
+    // One frame of decoder latency, 4 ms.
     let latency = inst.latency() as usize;
     assert_eq!(latency, (0.004 * RATE) as usize);
     let note = luthier_tests::clap_host::Note {
@@ -236,8 +236,8 @@ fn the_shipped_violin_plays_by_default_and_the_model_parameter_switches_while_pl
 #[test]
 fn effect_output_onset_comes_where_the_report_says() {
     // As the plain effect's test: a 440 Hz tone starts at 0.5 s; the output's 1 ms RMS reaches
-    // half its settled value where the reported latency says, within 2 ms. Blocks of 192
-    // samples: one frame of slack, 9 ms in all. Through the shipped violin: a trained model's
+    // half its settled value where the reported latency says, within 2 ms: the analysis and
+    // one frame of decoder latency, 9 ms in all. Through the shipped violin: a trained model's
     // level follows the input's loudness, as the report assumes (the random test model's
     // does not).
     let mut fx = effect_with(&shipped_model("violin"), true, 192);

@@ -433,7 +433,10 @@ fn both_plugins_play_in_tune_at_every_rate_from_8_to_384_khz() {
             off: len,
         }];
         let x = &inst.render(&[], len, &notes, &[512])[0];
-        assert!(x.iter().all(|v| v.is_finite()), "{rate} Hz: non-finite output");
+        assert!(
+            x.iter().all(|v| v.is_finite()),
+            "{rate} Hz: non-finite output"
+        );
         let f0 = fundamental_hz(&x[rate as usize / 50..], rate);
         assert!(
             cents(f0, 440.0).abs() < 5.0,
@@ -445,9 +448,15 @@ fn both_plugins_play_in_tune_at_every_rate_from_8_to_384_khz() {
             .unwrap_or_else(|e| panic!("effect refused {rate} Hz: {e}"));
         let input = sine(330.0, 0.5, rate, len);
         let y = &fx.render(&[input.clone(), input], len, &[], &[512])[0];
-        assert!(y.iter().all(|v| v.is_finite()), "{rate} Hz: non-finite output");
+        assert!(
+            y.iter().all(|v| v.is_finite()),
+            "{rate} Hz: non-finite output"
+        );
         let f0 = fundamental_hz(&y[len / 2..], rate);
-        assert!(cents(f0, 330.0).abs() < 5.0, "effect at {rate} Hz: {f0:.2} Hz");
+        assert!(
+            cents(f0, 330.0).abs() < 5.0,
+            "effect at {rate} Hz: {f0:.2} Hz"
+        );
     }
 }
 
@@ -456,7 +465,10 @@ fn rates_outside_8_to_384_khz_are_refused() {
     for rate in [4_000.0, 768_000.0] {
         for id in [INSTRUMENT_ID, EFFECT_ID] {
             let mut plugin = load(id);
-            assert!(plugin.activate(rate, 64).is_err(), "{id} accepted {rate} Hz");
+            assert!(
+                plugin.activate(rate, 64).is_err(),
+                "{id} accepted {rate} Hz"
+            );
         }
     }
 }
@@ -506,12 +518,20 @@ fn automation_takes_effect_from_its_own_sample() {
             "{id}: Output Gain did not change the output at its sample"
         );
         // 20 ms later the ramp is done: 6 dB down.
-        let db = 20.0 * (rms(&quieter[at + 1_000..at + 9_000]) / rms(&plain[at + 1_000..at + 9_000])).log10();
-        assert!((db + 6.0).abs() < 0.1, "{id}: Output Gain moved the level {db:.2} dB");
+        let db = 20.0
+            * (rms(&quieter[at + 1_000..at + 9_000]) / rms(&plain[at + 1_000..at + 9_000])).log10();
+        assert!(
+            (db + 6.0).abs() < 0.1,
+            "{id}: Output Gain moved the level {db:.2} dB"
+        );
         if id == EFFECT_ID {
             // What the tracker hears changes at the sample too; the output follows a latency later.
             let louder = render(Some(("Input Gain", 0.5 + 6.0 / 80.0)));
-            assert_eq!(plain[..at], louder[..at], "Input Gain acted before its sample");
+            assert_eq!(
+                plain[..at],
+                louder[..at],
+                "Input Gain acted before its sample"
+            );
             assert!(plain[at..] != louder[at..], "Input Gain did nothing");
         }
     }
@@ -544,7 +564,11 @@ fn bypass_crossfades_to_the_dry_signal_and_keeps_the_latency() {
             vec![]
         };
         let out = plugin.render(&inputs, len, &note, &[512]).swap_remove(0);
-        assert_eq!(plugin.latency() as usize, latency, "{id}: bypass changed the latency");
+        assert_eq!(
+            plugin.latency() as usize,
+            latency,
+            "{id}: bypass changed the latency"
+        );
         // Bypassed (after a crossfade of at most 20 ms): the input delayed by the latency, or
         // silence for the instrument.
         let settled = on + (0.02 * rate) as usize..off;

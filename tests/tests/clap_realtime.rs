@@ -64,9 +64,17 @@ fn assert_notes_in_tune(x: &[f32], latency: usize, ctx: &str) {
     for note in notes() {
         let held = &x[note.on + latency + 4_800..note.off + latency];
         let level = 20.0 * rms(held).log10();
-        assert!(level > -40.0, "{ctx}: key {} plays at {level:.1} dBFS", note.key);
+        assert!(
+            level > -40.0,
+            "{ctx}: key {} plays at {level:.1} dBFS",
+            note.key
+        );
         let err = cents(fundamental_hz(held, RATE), midi_key_hz(note.key));
-        assert!(err.abs() < 10.0, "{ctx}: key {} is {err:+.1} cents off", note.key);
+        assert!(
+            err.abs() < 10.0,
+            "{ctx}: key {} is {err:+.1} cents off",
+            note.key
+        );
     }
 }
 
@@ -110,7 +118,10 @@ fn render_effect(plugin: &mut ClapPlugin, blocks: &[usize]) -> Vec<f32> {
 /// Where two renders first differ, and by how much at most.
 fn difference(a: &[f32], b: &[f32]) -> Option<(usize, f32)> {
     let first = a.iter().zip(b).position(|(x, y)| x != y)?;
-    let most = a.iter().zip(b).fold(0.0f32, |m, (x, y)| m.max((x - y).abs()));
+    let most = a
+        .iter()
+        .zip(b)
+        .fold(0.0f32, |m, (x, y)| m.max((x - y).abs()));
     Some((first, most))
 }
 
@@ -123,7 +134,10 @@ fn instrument_rendering_ahead_plays_every_note_as_offline() {
             random_block_sizes(max_block as u64, 97, max_block),
         ];
         for blocks in patterns {
-            let ctx = format!("max block {max_block}, blocks {:?}..", &blocks[..2.min(blocks.len())]);
+            let ctx = format!(
+                "max block {max_block}, blocks {:?}..",
+                &blocks[..2.min(blocks.len())]
+            );
             let mut offline = plugin(INSTRUMENT_ID, true, max_block);
             let reference = render_instrument(&mut offline, &blocks);
             let latency = offline.latency() as usize;

@@ -143,6 +143,8 @@ fn test(cargo_args: Vec<String>) -> Result<()> {
             "test",
             "--workspace",
             "--all-targets",
+            // Every test binary runs, so that one failure does not hide the others.
+            "--no-fail-fast",
             "--features",
             "luthier/assert_process_allocs",
         ])

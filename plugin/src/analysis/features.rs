@@ -5,7 +5,7 @@
 use super::history::History;
 use super::loudness::LoudnessMeter;
 use super::pitch::{PitchConfig, PitchTracker};
-use crate::dsp::frames::Segment;
+use crate::grid::Segment;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Features {
@@ -63,7 +63,7 @@ impl Analyzer {
         let loudness = LoudnessMeter::new(sample_rate);
         let pitch = PitchTracker::new(sample_rate, pitch);
         Self {
-            blocked: History::new(loudness.window_len().max(pitch.window_len())),
+            blocked: History::new(loudness.window_len().max(pitch.max_window_len())),
             dc: DcBlocker::new(sample_rate),
             sample_rate,
             requested,
@@ -98,9 +98,15 @@ impl Analyzer {
         }
     }
 
-    /// The pitch range asked for at construction.
+    /// The pitch range asked for.
     pub fn pitch_config(&self) -> PitchConfig {
         self.requested
+    }
+
+    /// Looks for pitch in another range from the next frame on, without allocating.
+    pub fn set_pitch_range(&mut self, pitch: PitchConfig) {
+        self.requested = pitch;
+        self.pitch.set_range(pitch);
     }
 
     pub fn forget_octave(&mut self) {

@@ -47,13 +47,24 @@ const SHORT_SECONDS: f32 = 0.008;
 /// running on to a longer period, not a period.
 const EDGE_MARGIN: f32 = 0.02;
 
+/// A forward and an inverse real FFT of one length.
+type FftPair = (Arc<dyn RealToComplex<f32>>, Arc<dyn ComplexToReal<f32>>);
+
+/// The lowest pitch a tracker keeps room for, so that its range can move down to it while
+/// playing without allocating (the effect's Lowest Pitch knob goes this low).
+pub const LOWEST_PITCH_HZ: f32 = 40.0;
+
 /// YIN's CMNDF at one resolution: integration W over the newest samples, lags up to tau_max.
+/// Its buffers and FFT plans have room for the largest W and tau_max it will be set to, so
+/// `configure` changes the resolution without allocating, and the result is the same as that of
+/// a CMNDF built at that size (the same FFT length and the same arithmetic).
 struct Cmndf {
     integration: usize,
     tau_max: usize,
     fft_len: usize,
-    forward: Arc<dyn RealToComplex<f32>>,
-    inverse: Arc<dyn ComplexToReal<f32>>,
+    /// FFT plans for every power of two up to the largest length, and the one in use.
+    plans: Vec<FftPair>,
+    plan: usize,
     whole: Vec<f32>,
     head: Vec<f32>,
     whole_spec: Vec<Complex<f32>>,
@@ -66,27 +77,47 @@ struct Cmndf {
 }
 
 impl Cmndf {
-    fn new(integration: usize, tau_max: usize) -> Self {
-        let fft_len = (integration + tau_max).next_power_of_two();
+    /// Room for an integration and lags of up to `largest` samples each; set to that.
+    fn new(largest: usize) -> Self {
+        let max_fft = (2 * largest).next_power_of_two();
         let mut planner = RealFftPlanner::<f32>::new();
-        let forward = planner.plan_fft_forward(fft_len);
-        let inverse = planner.plan_fft_inverse(fft_len);
-        let scratch_len = forward.get_scratch_len().max(inverse.get_scratch_len());
-        Self {
-            integration,
-            tau_max,
-            fft_len,
-            whole: vec![0.0; fft_len],
-            head: vec![0.0; fft_len],
-            whole_spec: forward.make_output_vec(),
-            head_spec: forward.make_output_vec(),
-            corr: vec![0.0; fft_len],
+        let plans: Vec<_> = (0..=max_fft.trailing_zeros())
+            .map(|bits| {
+                let n = 1usize << bits;
+                (planner.plan_fft_forward(n), planner.plan_fft_inverse(n))
+            })
+            .collect();
+        let scratch_len = plans
+            .iter()
+            .map(|(f, i)| f.get_scratch_len().max(i.get_scratch_len()))
+            .max()
+            .unwrap_or(0);
+        let mut cmndf = Self {
+            integration: largest,
+            tau_max: largest,
+            fft_len: max_fft,
+            plan: plans.len() - 1,
+            whole: vec![0.0; max_fft],
+            head: vec![0.0; max_fft],
+            whole_spec: vec![Complex::default(); max_fft / 2 + 1],
+            head_spec: vec![Complex::default(); max_fft / 2 + 1],
+            corr: vec![0.0; max_fft],
             scratch: vec![Complex::default(); scratch_len],
-            energy: vec![0.0; integration + tau_max + 1],
-            values: vec![1.0; tau_max + 2],
-            forward,
-            inverse,
-        }
+            energy: vec![0.0; 2 * largest + 1],
+            values: vec![1.0; largest + 2],
+            plans,
+        };
+        cmndf.configure(largest, largest);
+        cmndf
+    }
+
+    /// Sets the resolution (each at most what `new` made room for).
+    fn configure(&mut self, integration: usize, tau_max: usize) {
+        let room = self.values.len() - 2;
+        self.integration = integration.min(room);
+        self.tau_max = tau_max.min(room);
+        self.fft_len = (self.integration + self.tau_max).next_power_of_two();
+        self.plan = self.fft_len.trailing_zeros() as usize;
     }
 
     fn window_len(&self) -> usize {
@@ -103,26 +134,26 @@ impl Cmndf {
         }
         // Below -100 dBFS nothing is periodic enough to matter: report no dip anywhere.
         let quiet = self.energy[n] < 1e-10 * n as f64;
-        self.whole.fill(0.0);
-        self.whole[..n].copy_from_slice(x);
-        self.head.fill(0.0);
-        self.head[..w].copy_from_slice(&x[..w]);
-        let _ = self.forward.process_with_scratch(
-            &mut self.whole,
-            &mut self.whole_spec,
-            &mut self.scratch,
-        );
-        let _ = self.forward.process_with_scratch(
-            &mut self.head,
-            &mut self.head_spec,
-            &mut self.scratch,
-        );
-        for (a, b) in self.whole_spec.iter_mut().zip(&self.head_spec) {
+        let (len, bins) = (self.fft_len, self.fft_len / 2 + 1);
+        let (forward, inverse) = &self.plans[self.plan];
+        let whole = &mut self.whole[..len];
+        whole.fill(0.0);
+        whole[..n].copy_from_slice(x);
+        let head = &mut self.head[..len];
+        head.fill(0.0);
+        head[..w].copy_from_slice(&x[..w]);
+        let _ =
+            forward.process_with_scratch(whole, &mut self.whole_spec[..bins], &mut self.scratch);
+        let _ = forward.process_with_scratch(head, &mut self.head_spec[..bins], &mut self.scratch);
+        for (a, b) in self.whole_spec[..bins]
+            .iter_mut()
+            .zip(&self.head_spec[..bins])
+        {
             *a *= b.conj();
         }
-        let _ = self.inverse.process_with_scratch(
-            &mut self.whole_spec,
-            &mut self.corr,
+        let _ = inverse.process_with_scratch(
+            &mut self.whole_spec[..bins],
+            &mut self.corr[..len],
             &mut self.scratch,
         );
         let scale = 1.0 / self.fft_len as f64;
@@ -187,15 +218,42 @@ pub struct PitchTracker {
     config: PitchConfig,
     tau_min: usize,
     long: Cmndf,
-    /// None when the pitch range is too narrow for a short resolution to help.
-    short: Option<Cmndf>,
+    short: Cmndf,
+    /// False when the pitch range is too narrow for the short resolution to help.
+    use_short: bool,
     /// The window, reversed (newest sample first).
     reversed: Vec<f32>,
     previous: Option<f32>,
 }
 
 impl PitchTracker {
+    /// A tracker for `config`'s range, with room to move its lowest pitch down to
+    /// LOWEST_PITCH_HZ (or `config`'s, if lower) while playing.
     pub fn new(sample_rate: f32, config: PitchConfig) -> Self {
+        let lowest = config.min_hz.min(LOWEST_PITCH_HZ);
+        let room = PitchConfig {
+            min_hz: lowest,
+            ..config
+        };
+        let (_, _, tau_max) = Self::lags(sample_rate, room);
+        let long = Cmndf::new(tau_max);
+        let short = Cmndf::new(((SHORT_SECONDS * sample_rate).round() as usize).max(2));
+        let mut tracker = Self {
+            sample_rate,
+            config,
+            tau_min: 2,
+            reversed: vec![0.0; long.window_len()],
+            long,
+            short,
+            use_short: false,
+            previous: None,
+        };
+        tracker.set_range(config);
+        tracker
+    }
+
+    /// The range as used (clamped to what the rate allows), and its shortest and longest lags.
+    fn lags(sample_rate: f32, config: PitchConfig) -> (PitchConfig, usize, usize) {
         let min_hz = config.min_hz.clamp(20.0, sample_rate / 8.0);
         let max_hz = config.max_hz.clamp(min_hz * 1.5, sample_rate / 4.0);
         let config = PitchConfig {
@@ -207,28 +265,33 @@ impl PitchTracker {
         // 3 % past the lowest pitch, so that a note right at it is a dip inside the range and a
         // slope on to a longer period can be told apart by where its minimum sits (`finish`).
         let tau_max = (sample_rate / min_hz * (1.0 + EDGE_MARGIN + 0.01)).ceil() as usize + 1;
-        let long = Cmndf::new(tau_max, tau_max);
-        let short_len = (SHORT_SECONDS * sample_rate).round() as usize;
-        let short = (short_len >= 2 * tau_min && short_len < tau_max)
-            .then(|| Cmndf::new(short_len, short_len));
-        Self {
-            sample_rate,
-            config,
-            tau_min,
-            reversed: vec![0.0; long.window_len()],
-            long,
-            short,
-            previous: None,
-        }
+        (config, tau_min, tau_max)
+    }
+
+    /// Looks for pitch in another range from the next estimate on. Real-time safe: a lowest
+    /// pitch under the one the tracker was built with room for is taken as that one.
+    pub fn set_range(&mut self, config: PitchConfig) {
+        let (config, tau_min, tau_max) = Self::lags(self.sample_rate, config);
+        self.config = config;
+        self.tau_min = tau_min;
+        self.long.configure(tau_max, tau_max);
+        let short_len = (SHORT_SECONDS * self.sample_rate).round() as usize;
+        self.use_short = short_len >= 2 * tau_min && short_len < self.long.tau_max;
+        self.short.configure(short_len, short_len);
     }
 
     pub fn config(&self) -> PitchConfig {
         self.config
     }
 
-    /// Samples the tracker reads.
+    /// Samples the tracker reads, for its range now.
     pub fn window_len(&self) -> usize {
         self.long.window_len()
+    }
+
+    /// Samples the tracker may read, over every range it can be set to.
+    pub fn max_window_len(&self) -> usize {
+        self.reversed.len()
     }
 
     /// Forgets the octave history (a new note after silence may be in any octave).
@@ -249,7 +312,8 @@ impl PitchTracker {
         let threshold = self.config.threshold;
         // The short resolution first: a confident dip there is a note of 125 Hz or more, found
         // on the newest 8 ms plus a period.
-        if let Some(short) = &mut self.short {
+        if self.use_short {
+            let short = &mut self.short;
             short.compute(&self.reversed);
             if let Some(tau) = short.first_dip(self.tau_min, short.tau_max - 1, threshold) {
                 let tau = Self::guard(
@@ -315,11 +379,7 @@ impl PitchTracker {
     }
 
     fn finish(&mut self, tau: usize, short: bool) -> PitchEstimate {
-        let c = if short {
-            self.short.as_ref().unwrap_or(&self.long)
-        } else {
-            &self.long
-        };
+        let c = if short { &self.short } else { &self.long };
         // A best lag at the range's end is a slope running on to a period outside the range (a
         // note below the lowest pitch), not a period: no confidence in it.
         let edge = c.tau_max - 1 - ((c.tau_max as f32 * EDGE_MARGIN) as usize).max(1);
@@ -343,7 +403,7 @@ impl PitchTracker {
     /// The period, to a fraction of a sample, measured on the latest two periods only (the
     /// plain difference function, evaluated directly near `tau`).
     fn refine(&self, c: &Cmndf, tau: usize) -> f32 {
-        let x = &self.reversed;
+        let x = &self.reversed[..self.window_len()];
         let w = (2 * tau).clamp(16, self.long.integration);
         // When the latest periods hold little of the window's energy (the note has just
         // ended, or is only starting), they cannot refine anything: use the CMNDF's own dip.

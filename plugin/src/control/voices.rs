@@ -4,8 +4,7 @@
 //! takes a silent slot, else the slot released longest ago, else the oldest held note. Note-offs
 //! and chokes for notes that are not playing are ignored, so bad MIDI cannot leave a note stuck.
 
-/// Voices the instrument can sound at once.
-pub const MAX_VOICES: usize = 8;
+use crate::limits::MAX_VOICES;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SlotState {

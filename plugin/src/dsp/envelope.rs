@@ -62,6 +62,13 @@ impl Envelope {
         }
     }
 
+    /// Open at full level at once, until released or killed (a voice whose level is in its
+    /// frames, as the effect's).
+    pub fn open(&mut self) {
+        self.stage = Stage::Sustain;
+        self.level = 1.0;
+    }
+
     /// Silences at once (host choke, reset).
     pub fn kill(&mut self) {
         self.stage = Stage::Idle;

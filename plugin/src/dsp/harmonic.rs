@@ -14,9 +14,9 @@
 //! new frames for a sounding voice never reset the phase.
 
 use super::bank::{harmonics_below, Kernel, Span, Tables};
-use super::frames::{Frame, Segment};
-
-pub const MAX_HARMONICS: usize = 128;
+use super::frames::Frame;
+use crate::grid::Segment;
+use crate::limits::MAX_HARMONICS;
 
 /// How amplitude and harmonic weights move from one frame to the next.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

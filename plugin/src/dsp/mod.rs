@@ -2,6 +2,7 @@
 //! types, allocation-free after construction.
 
 pub mod bank;
+pub mod delay;
 pub mod envelope;
 pub mod frames;
 pub mod harmonic;

@@ -9,7 +9,8 @@
 //! frame as its interpolation target: the linear-phase delay is trimmed without any latency,
 //! and unlike DDSP-VST no filter tail is dropped.
 
-use super::frames::{Frame, Segment};
+use super::frames::Frame;
+use crate::grid::Segment;
 use realfft::num_complex::Complex;
 use realfft::{ComplexToReal, RealFftPlanner, RealToComplex};
 use std::sync::Arc;

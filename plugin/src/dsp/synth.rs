@@ -7,9 +7,11 @@
 //! the host's blocks require. The caller owns the grid (one for all voices), so a batched
 //! decoder can produce every voice's frame at the same instant.
 
-use super::frames::{Frame, Segment};
+use super::frames::Frame;
 use super::harmonic::{HarmonicSynth, Interp};
 use super::noise::FilteredNoise;
+use crate::grid::Segment;
+use crate::limits::FRAME_RATE_HZ;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct SynthConfig {
@@ -28,7 +30,7 @@ impl SynthConfig {
     pub fn standard(sample_rate: u32) -> Self {
         Self {
             sample_rate,
-            frame_rate: 250,
+            frame_rate: FRAME_RATE_HZ,
             harmonics: 100,
             noise_bands: 65,
             noise_spacing_hz: 375.0,

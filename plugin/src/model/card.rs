@@ -6,17 +6,14 @@
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
-use crate::dsp::harmonic::MAX_HARMONICS;
+use crate::limits::{FRAME_RATE_HZ, MAX_HARMONICS, MAX_NOISE_BANDS};
 
 /// The card format this build reads.
 pub const FORMAT: u32 = 1;
-/// The control rate the engine runs (frames per second).
-pub const FRAME_RATE_HZ: f64 = 250.0;
 pub const INPUTS: [&str; 3] = ["f0_hz", "loudness_db", "state_in"];
 pub const OUTPUTS: [&str; 4] = ["amplitude", "harmonics", "noise", "state_out"];
 /// GRU states beyond this are not a decoder this plugin can run in real time.
 const MAX_STATE: usize = 4096;
-const MAX_NOISE_BANDS: usize = 256;
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 pub struct ModelCard {
@@ -97,7 +94,7 @@ impl ModelCard {
                 self.format
             ));
         }
-        if (self.frame_rate_hz - FRAME_RATE_HZ).abs() > 1e-9 {
+        if (self.frame_rate_hz - FRAME_RATE_HZ as f64).abs() > 1e-9 {
             return fail(format!(
                 "made for {} frames/s, the engine runs {FRAME_RATE_HZ}",
                 self.frame_rate_hz

@@ -74,5 +74,19 @@ pub fn resolve(choice: Option<&str>) -> Option<PathBuf> {
     choice.and_then(find).or_else(|| find(DEFAULT_MODEL))
 }
 
+/// Why `resolve` found no model, in words.
+pub fn why_none() -> String {
+    let asked_none = std::env::var_os(ENV_VAR).is_some_and(|v| v == NO_MODEL);
+    if asked_none {
+        format!("{ENV_VAR}=none: playing the fixed spectrum")
+    } else {
+        let looked: Vec<String> = folders().iter().map(|f| f.display().to_string()).collect();
+        format!(
+            "no model installed (looked in {}): playing the fixed spectrum",
+            looked.join(", ")
+        )
+    }
+}
+
 /// The model a new instance plays until the user picks another.
 pub const DEFAULT_MODEL: &str = "violin";

@@ -6,3 +6,4 @@ pub mod decoder;
 pub mod inference;
 pub mod library;
 pub mod runtime;
+pub mod signal;

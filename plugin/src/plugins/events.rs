@@ -1,6 +1,7 @@
-//! Turns the host's note events into engine events, into storage allocated at activation.
+//! Turns the host's note events and in-block automation into engine events, into storage
+//! allocated at activation.
 
-use crate::engine::Event;
+use crate::engine::{Event, ParamChange};
 use nice_plug::midi::{Channel, Key};
 use nice_plug::prelude::*;
 
@@ -21,11 +22,29 @@ impl EventQueue {
         &self.events
     }
 
-    /// Drains the host's events for this block.
-    pub fn collect<P: Plugin>(&mut self, context: &mut impl ProcessContext<P>) {
+    /// Drains the host's events for this block. `knob` turns an automation point (a knob's id
+    /// hash and normalised value) into the engine's change.
+    pub fn collect<P: Plugin>(
+        &mut self,
+        context: &mut impl ProcessContext<P>,
+        knob: impl Fn(u32, f32) -> Option<ParamChange>,
+    ) {
         self.events.clear();
         while let Some(event) = context.next_event() {
-            let Some(event) = translate(&event) else {
+            let event = match event {
+                // The patched nice-plug reports each automation point inside the block this way,
+                // with the knob's id hash (plugin/vendor/nice-plug/PATCHES.md).
+                NoteEvent::MonoAutomation {
+                    timing,
+                    poly_modulation_id,
+                    normalized_value,
+                } => knob(poly_modulation_id, normalized_value).map(|change| Event::Param {
+                    time: timing,
+                    change,
+                }),
+                other => translate(&other),
+            };
+            let Some(event) = event else {
                 continue;
             };
             if self.events.len() < self.events.capacity() {

@@ -10,7 +10,7 @@
 //! to it at a frame boundary (no gap, no click); the replaced model goes back through another
 //! queue to be dropped off the audio thread.
 
-use crate::engine::{Engine, SwapRefused};
+use crate::engine::{Engine, SwapRefused, Telemetry};
 use crate::model::decoder::Decoder;
 use crate::model::inference::Link;
 use crate::model::library;
@@ -33,8 +33,8 @@ pub struct ModelChoice {
     pub name: RwLock<String>,
     /// The library as listed for `index`.
     pub listed: Arc<Vec<(String, PathBuf)>>,
-    /// What plays, or why no model does, for the editor to show (written off the audio thread).
-    pub status: RwLock<String>,
+    /// Where what plays, or why no model does, is told (written off the audio thread).
+    pub telemetry: Arc<Telemetry>,
 }
 
 impl Default for ModelChoice {
@@ -70,7 +70,7 @@ impl Default for ModelChoice {
             index,
             name: RwLock::new(String::new()),
             listed,
-            status: RwLock::new("no model loaded yet".to_string()),
+            telemetry: Arc::default(),
         }
     }
 }
@@ -91,9 +91,12 @@ impl ModelChoice {
     /// Records what plays (or why nothing does) for the editor, and logs it.
     pub fn report(&self, plugin: &str, status: String) {
         nice_log!("{plugin}: {status}");
-        if let Ok(mut s) = self.status.write() {
-            *s = status;
-        }
+        self.telemetry.set_status(status);
+    }
+
+    /// Why no model plays when none was found.
+    pub fn no_model_reason(&self) -> String {
+        library::why_none()
     }
 
     fn picked(&self) -> Option<&(String, PathBuf)> {

@@ -1,11 +1,15 @@
-//! What both plugins do with their engine: build it at activation, feed it each block.
+//! What both plugins do with their engine: build it at activation, feed it each block with its
+//! events and its knobs, each at its own sample.
 
 use super::events::EventQueue;
 use super::model_choice::{ModelChoice, Switcher, Task};
-use crate::engine::{self, DecoderOptions, Engine, Mode};
+use super::shell::EngineParams;
+use crate::engine::{self, Engine, Mode, Rendering, Setup, Telemetry};
+use crate::limits;
 use crate::model::decoder::Decoder;
 use crate::model::inference::Link;
 use nice_plug::prelude::*;
+use std::sync::Arc;
 
 pub struct Runner {
     mode: Mode,
@@ -13,8 +17,12 @@ pub struct Runner {
     switcher: Switcher,
     events: EventQueue,
     input_channels: usize,
+    /// The knobs as the engine had them at the end of the last block: where in-block automation
+    /// starts from.
+    applied: engine::Params,
     /// A restart is asked for once per change, not every block until the host acts.
     restart_requested: bool,
+    telemetry: Arc<Telemetry>,
     /// Alloc-check builds only: allocate in every `process()` when `LUTHIER_ALLOC_CANARY` is set
     /// at activation, so the real-time test can prove that its guard fires.
     #[cfg(feature = "assert_process_allocs")]
@@ -34,14 +42,16 @@ fn load_decoder(choice: &ModelChoice) -> Result<Option<Link>, String> {
 }
 
 impl Runner {
-    pub fn new<P: Plugin>(mode: Mode, switcher: Switcher) -> Self {
+    pub fn new<P: Plugin>(mode: Mode, switcher: Switcher, telemetry: Arc<Telemetry>) -> Self {
         Self {
             mode,
             engine: None,
             switcher,
             events: EventQueue::with_capacity(P::INPUT_EVENT_CAPACITY),
             input_channels: 0,
+            applied: engine::Params::default(),
             restart_requested: false,
+            telemetry,
             #[cfg(feature = "assert_process_allocs")]
             alloc_canary: false,
         }
@@ -57,46 +67,55 @@ impl Runner {
         model: &ModelChoice,
     ) -> bool {
         let rate = config.sample_rate;
-        if !(engine::MIN_SAMPLE_RATE..=engine::MAX_SAMPLE_RATE).contains(&rate) {
+        if !limits::supports_sample_rate(rate) {
             nice_log!(
                 "{}: sample rate {rate} Hz is outside the supported {}..{} Hz",
                 P::NAME,
-                engine::MIN_SAMPLE_RATE,
-                engine::MAX_SAMPLE_RATE
+                limits::MIN_SAMPLE_RATE,
+                limits::MAX_SAMPLE_RATE
             );
             return false;
         }
         self.switcher.activated(model.index.value());
-        let engine = match load_decoder(model) {
+        let rendering = match config.process_mode {
+            ProcessMode::Offline => Rendering::Offline,
+            ProcessMode::Realtime | ProcessMode::Buffered => Rendering::Realtime,
+        };
+        let decoder = match load_decoder(model) {
             Ok(Some(link)) => {
-                let options = DecoderOptions {
-                    slack_frames: engine::slack_for_block(config.max_buffer_size, rate),
-                    offline: config.process_mode == ProcessMode::Offline,
-                };
                 model.report(
                     P::NAME,
                     format!(
-                        "playing model '{}' ({} frames of slack{})",
+                        "playing model '{}'{}",
                         link.card().name,
-                        options.slack_frames,
-                        if options.offline { ", offline" } else { "" }
+                        if rendering == Rendering::Offline {
+                            " (offline)"
+                        } else {
+                            ""
+                        }
                     ),
                 );
-                Engine::with_decoder(self.mode, rate, params, link, options)
+                Some(link)
             }
             Ok(None) => {
-                model.report(
-                    P::NAME,
-                    "no model installed: playing the fixed spectrum".to_string(),
-                );
-                Engine::with_params(self.mode, rate, params)
+                model.report(P::NAME, model.no_model_reason());
+                None
             }
             Err(why) => {
                 // Keep playing (the fixed spectrum) and say why.
                 model.report(P::NAME, format!("no model loaded: {why}"));
-                Engine::with_params(self.mode, rate, params)
+                None
             }
         };
+        let engine = Engine::build(Setup {
+            mode: self.mode,
+            sample_rate: rate,
+            params,
+            decoder,
+            rendering,
+            telemetry: self.telemetry.clone(),
+        });
+        self.applied = params;
         self.restart_requested = false;
         context.set_latency_samples(engine.latency_samples());
         self.input_channels = layout.main_input_channels.map_or(0, |c| c.get() as usize);
@@ -118,40 +137,47 @@ impl Runner {
         &mut self,
         buffer: &mut Buffer,
         context: &mut impl ProcessContext<P>,
-        params: engine::Params,
-        model_index: i32,
+        params: &impl EngineParams,
     ) -> ProcessStatus {
         #[cfg(feature = "assert_process_allocs")]
         if self.alloc_canary {
             std::hint::black_box(Vec::<u8>::with_capacity(16));
         }
-        self.events.collect(context);
-        let requests = self.switcher.poll(model_index, self.engine.as_mut());
+        self.events
+            .collect(context, |hash, normalized| params.change(hash, normalized));
+        let requests = self
+            .switcher
+            .poll(params.model().index.value(), self.engine.as_mut());
         if let Some(index) = requests.load {
             context.execute_background(Task::Load(index));
         }
         if requests.collect {
             context.execute_background(Task::Collect);
         }
-        // A model the engine cannot swap in, or a new pitch range (a new tracker), needs a new
-        // engine, which allocates: ask the host to restart the plugin (activate builds it), and
-        // play on with the old one.
-        let rebuild = self
-            .engine
-            .as_ref()
-            .is_some_and(|e| e.needs_rebuild(&params));
-        if (requests.restart || rebuild) && !self.restart_requested {
+        // A model the engine cannot swap in needs a new engine, which allocates: ask the host
+        // to restart the plugin (activate builds it), and play on with the old one.
+        if requests.restart && !self.restart_requested {
             context.request_restart();
             self.restart_requested = true;
+        }
+        // The knobs hold their values after this block's automation; a knob automated inside
+        // the block starts it where the last block left it, and moves at its points.
+        let now = params.engine_params();
+        let mut start = now;
+        for event in self.events.events() {
+            if let engine::Event::Param { change, .. } = event {
+                start.apply(change.with_value_from(&self.applied));
+            }
         }
         let channels = buffer.as_slice();
         match &mut self.engine {
             Some(engine) => {
-                engine.set_params(params);
+                engine.set_params(start);
                 engine.process(channels, self.input_channels, self.events.events());
             }
             None => channels.iter_mut().for_each(|c| c.fill(0.0)),
         }
+        self.applied = now;
         ProcessStatus::Normal
     }
 }

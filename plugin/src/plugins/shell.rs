@@ -4,13 +4,17 @@
 use super::model_choice::{self, Loader, ModelChoice, Task};
 use super::runner::Runner;
 use crate::engine::{self, Mode};
+use crate::limits;
 use nice_plug::prelude::*;
 use std::marker::PhantomData;
 use std::sync::Arc;
 
 /// Parameters that can say what the engine should be set to.
 pub trait EngineParams: Params + Default {
+    /// Every knob, in the engine's terms, as it is now.
     fn engine_params(&self) -> engine::Params;
+    /// The change an automation point makes: the knob's id hash and its normalised value.
+    fn change(&self, hash: u32, normalized: f32) -> Option<engine::ParamChange>;
     fn model(&self) -> &ModelChoice;
 }
 
@@ -39,9 +43,11 @@ pub struct Shell<K: Kind> {
 impl<K: Kind> Default for Shell<K> {
     fn default() -> Self {
         let (switcher, loader) = model_choice::channel();
+        let params: Arc<K::Params> = Arc::default();
+        let telemetry = params.model().telemetry.clone();
         Self {
-            params: Arc::default(),
-            runner: Runner::new::<Self>(K::MODE, switcher),
+            params,
+            runner: Runner::new::<Self>(K::MODE, switcher, telemetry),
             loader: Some(loader),
             kind: PhantomData,
         }
@@ -98,12 +104,7 @@ impl<K: Kind> Plugin for Shell<K> {
         _aux: &mut AuxiliaryBuffers,
         context: &mut impl ProcessContext<Self>,
     ) -> ProcessStatus {
-        self.runner.process(
-            buffer,
-            context,
-            self.params.engine_params(),
-            self.params.model().index.value(),
-        )
+        self.runner.process(buffer, context, self.params.as_ref())
     }
 }
 
@@ -117,5 +118,6 @@ impl<K: Kind> ClapPlugin for Shell<K> {
 
 impl<K: Kind> Vst3Plugin for Shell<K> {
     const VST3_CLASS_ID: [u8; 16] = K::VST3_CLASS_ID;
+    const VST3_SAMPLE_RATES: (f32, f32) = (limits::MIN_SAMPLE_RATE, limits::MAX_SAMPLE_RATE);
     const VST3_SUBCATEGORIES: &'static [Vst3SubCategory] = K::VST3_SUBCATEGORIES;
 }

@@ -42,7 +42,7 @@ enum Command {
         #[arg(short, long)]
         out: PathBuf,
         /// Control frames per second (the model's frame rate).
-        #[arg(long, default_value_t = 250)]
+        #[arg(long, default_value_t = luthier::limits::FRAME_RATE_HZ)]
         frame_rate: u32,
         /// Lowest f0 to look for, in Hz.
         #[arg(long, default_value_t = PitchConfig::default().min_hz)]
@@ -151,14 +151,13 @@ fn model_path(model: &str) -> Result<PathBuf> {
     })
 }
 
-/// The engine with `model`'s decoder, offline, for host blocks of `block` samples.
+/// The engine with `model`'s decoder, rendering offline.
 fn offline_engine(
     model: &str,
     mode: luthier::engine::Mode,
     sample_rate: u32,
-    block: usize,
 ) -> Result<(luthier::engine::Engine, String)> {
-    use luthier::engine::{DecoderOptions, Engine, Params};
+    use luthier::engine::{Engine, Params, Rendering};
     let rate = sample_rate as f32;
     if model == "none" {
         let name = "none (the fixed spectrum)".to_string();
@@ -169,12 +168,8 @@ fn offline_engine(
     let name = decoder.card().name.clone();
     let link =
         luthier::model::inference::Link::start(decoder).context("starting the decoder thread")?;
-    let options = DecoderOptions {
-        slack_frames: luthier::engine::slack_for_block(block as u32, rate),
-        offline: true,
-    };
     Ok((
-        Engine::with_decoder(mode, rate, Params::default(), link, options),
+        Engine::with_decoder(mode, rate, Params::default(), link, Rendering::Offline),
         name,
     ))
 }
@@ -219,7 +214,7 @@ fn render_midi(model: &str, midi: &Path, out: &Path) -> Result<()> {
     {
         bail!("{} has no notes", midi.display());
     }
-    let (mut engine, name) = offline_engine(model, Mode::Instrument, RATE, BLOCK)?;
+    let (mut engine, name) = offline_engine(model, Mode::Instrument, RATE)?;
     let last = events.last().map_or(0, |(t, _)| *t) as usize;
     let length = last + (MIDI_TAIL_SECONDS * RATE as f64) as usize;
     let mut next = 0;
@@ -244,15 +239,15 @@ fn render_audio(model: &str, input: &Path, out: &Path) -> Result<()> {
     use luthier::engine::Mode;
     let (samples, sample_rate) = read_mono(input)?;
     let rate = sample_rate as f32;
-    if !(luthier::engine::MIN_SAMPLE_RATE..=luthier::engine::MAX_SAMPLE_RATE).contains(&rate) {
+    if !luthier::limits::supports_sample_rate(rate) {
         bail!(
             "{} is at {sample_rate} Hz; the engine plays {}..{} Hz",
             input.display(),
-            luthier::engine::MIN_SAMPLE_RATE,
-            luthier::engine::MAX_SAMPLE_RATE
+            luthier::limits::MIN_SAMPLE_RATE,
+            luthier::limits::MAX_SAMPLE_RATE
         );
     }
-    let (mut engine, name) = offline_engine(model, Mode::Effect, sample_rate, BLOCK)?;
+    let (mut engine, name) = offline_engine(model, Mode::Effect, sample_rate)?;
     let rendered = render_offline(&mut engine, samples.len(), |start, left, right, _| {
         for (i, (l, r)) in left.iter_mut().zip(right.iter_mut()).enumerate() {
             // Past the input's end (its latency's worth), silence flushes the engine.

@@ -33,6 +33,11 @@ pub trait Vst3Plugin: Plugin {
     /// truncated.
     const VST3_SUBCATEGORIES: &'static [Vst3SubCategory];
 
+    /// Luthier patch: the lowest and highest sample rate the plugin plays at. `setupProcessing`
+    /// refuses others, which is where VST3 lets a plugin say no to a rate (a host, and
+    /// Steinberg's validator, treat a refusal in `setActive` as a failure).
+    const VST3_SAMPLE_RATES: (f32, f32) = (0.0, f32::INFINITY);
+
     /// [`VST3_CLASS_ID`][Self::VST3_CLASS_ID`] in the correct order for the current platform so
     /// projects and presets can be shared between platforms. This should not be overridden.
     const PLATFORM_VST3_CLASS_ID: [u8; 16] = swap_vst3_uid_byte_order(Self::VST3_CLASS_ID);

@@ -1004,6 +1004,12 @@ impl<P: Vst3Plugin> IAudioProcessorTrait for Wrapper<P> {
                 ProcessMode::Realtime
             }
         };
+        let (lowest, highest) = P::VST3_SAMPLE_RATES;
+        if !(lowest..=highest).contains(&(setup.sampleRate as f32)) {
+            // Luthier patch: refused, and the last accepted setup stays in force, as a host (and
+            // Steinberg's validator) that activates anyway expects.
+            return kResultFalse;
+        }
         self.inner.current_process_mode.store(mode);
 
         // This is needed when activating the plugin and when restoring state. Luthier patch:

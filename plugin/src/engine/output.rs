@@ -1,0 +1,168 @@
+//! The last stage both plugins share: reverb (wet/dry), output gain, and the host's bypass,
+//! which crossfades to the input delayed by the plugin's latency (the effect) or to silence (the
+//! instrument), so that bypassing neither clicks nor shifts the track in time.
+
+use crate::dsp::delay::Delay;
+use crate::dsp::reverb::{builtin_room_ir, Reverb};
+use crate::dsp::smoother::LinearSmoother;
+
+/// Gain knobs take this long to reach a new value, so that automation does not zipper.
+const GAIN_RAMP_SECONDS: f32 = 0.02;
+/// Bypass crossfades over this long.
+const BYPASS_FADE_SECONDS: f32 = 0.01;
+
+pub fn db_to_gain(db: f32) -> f32 {
+    10f32.powf(db / 20.0)
+}
+
+pub struct Output {
+    reverb: Reverb,
+    /// The reverb was skipped while dry and must be cleared before it is heard again.
+    reverb_idle: bool,
+    output_gain: LinearSmoother,
+    reverb_mix: LinearSmoother,
+    /// 1: the plugin plays; 0: bypassed.
+    engaged: LinearSmoother,
+    /// The input, delayed by the latency, per input channel (none for the instrument).
+    dry: Vec<Delay>,
+    dry_chunk: Vec<Vec<f32>>,
+    /// How many input channels the last `take_dry` had.
+    fed: usize,
+    gains: Vec<f32>,
+    wet: Vec<f32>,
+}
+
+impl Output {
+    /// `dry_channels` inputs delayed by `latency` samples; `chunk` is the longest stretch
+    /// processed at once.
+    pub fn new(sample_rate: f32, dry_channels: usize, latency: usize, chunk: usize) -> Self {
+        let mut reverb = Reverb::with_mix(&builtin_room_ir(sample_rate), sample_rate, 1.0);
+        reverb.reset();
+        Self {
+            reverb,
+            reverb_idle: true,
+            output_gain: LinearSmoother::new(1.0, GAIN_RAMP_SECONDS, sample_rate),
+            reverb_mix: LinearSmoother::new(0.0, GAIN_RAMP_SECONDS, sample_rate),
+            engaged: LinearSmoother::new(1.0, BYPASS_FADE_SECONDS, sample_rate),
+            dry: (0..dry_channels).map(|_| Delay::new(latency)).collect(),
+            dry_chunk: (0..dry_channels).map(|_| vec![0.0; chunk]).collect(),
+            fed: 0,
+            gains: vec![0.0; chunk],
+            wet: vec![0.0; chunk],
+        }
+    }
+
+    pub fn set_output_gain(&mut self, db: f32) {
+        self.output_gain.set_target(db_to_gain(db));
+    }
+
+    pub fn set_reverb_mix(&mut self, mix: f32) {
+        self.reverb_mix.set_target(mix.clamp(0.0, 1.0));
+    }
+
+    pub fn set_bypass(&mut self, bypass: bool) {
+        self.engaged.set_target(if bypass { 0.0 } else { 1.0 });
+    }
+
+    /// Settles every knob where it is going and silences the reverb and the dry path (a
+    /// transport jump: nothing old may play on).
+    pub fn reset(&mut self, output_gain_db: f32, reverb_mix: f32, bypass: bool) {
+        self.reverb.reset();
+        self.output_gain.reset(db_to_gain(output_gain_db));
+        self.reverb_mix.reset(reverb_mix.clamp(0.0, 1.0));
+        self.engaged.reset(if bypass { 0.0 } else { 1.0 });
+        self.dry.iter_mut().for_each(Delay::clear);
+    }
+
+    /// Takes in samples `from..to` of the input (the first channels), before the plugin's output
+    /// replaces them: the dry path delays them by the latency.
+    pub fn take_dry(&mut self, channels: &[&mut [f32]], from: usize, to: usize) {
+        self.fed = channels.len().min(self.dry.len());
+        for ((delay, chunk), channel) in self.dry.iter_mut().zip(&mut self.dry_chunk).zip(channels)
+        {
+            let input = &channel[from..to];
+            let out = &mut chunk[..to - from];
+            // Non-finite input is silence on the dry path too.
+            if input.iter().all(|x| x.is_finite()) {
+                delay.process(input, out);
+            } else {
+                for (i, &x) in input.iter().enumerate() {
+                    let x = [if x.is_finite() { x } else { 0.0 }];
+                    delay.process(&x, &mut out[i..i + 1]);
+                }
+            }
+        }
+    }
+
+    /// Reverb of the channels' mono sum, mixed into each channel; the output gain; the bypass
+    /// crossfade with the dry path taken for the same samples.
+    pub fn process(&mut self, channels: &mut [&mut [f32]], from: usize, to: usize) {
+        let n = to - from;
+        if self.reverb_mix.is_settled() && self.reverb_mix.value() == 0.0 {
+            // Dry: skip the convolution (about half a percent of a core) and start it clean
+            // when the mix comes back up, so no stale tail plays.
+            self.reverb_idle = true;
+            let gains = &mut self.gains[..n];
+            for g in gains.iter_mut() {
+                *g = self.output_gain.next();
+            }
+            for channel in channels.iter_mut() {
+                channel[from..to]
+                    .iter_mut()
+                    .zip(gains.iter())
+                    .for_each(|(x, g)| *x *= g);
+            }
+        } else {
+            if self.reverb_idle {
+                self.reverb.reset();
+                self.reverb_idle = false;
+            }
+            let wet = &mut self.wet[..n];
+            wet.fill(0.0);
+            let share = 1.0 / channels.len() as f32;
+            for channel in channels.iter() {
+                for (w, x) in wet.iter_mut().zip(&channel[from..to]) {
+                    *w += share * x;
+                }
+            }
+            self.reverb.process(wet);
+            let gains = &mut self.gains[..n];
+            for (g, w) in gains.iter_mut().zip(wet.iter_mut()) {
+                let mix = self.reverb_mix.next();
+                let out = self.output_gain.next();
+                // gains becomes the dry factor, wet the wet part, both with the output gain in.
+                *g = (1.0 - mix) * out;
+                *w *= mix * out;
+            }
+            for channel in channels.iter_mut() {
+                for ((x, g), w) in channel[from..to]
+                    .iter_mut()
+                    .zip(gains.iter())
+                    .zip(wet.iter())
+                {
+                    *x = *x * g + w;
+                }
+            }
+        }
+        self.bypass(channels, from, to);
+    }
+
+    fn bypass(&mut self, channels: &mut [&mut [f32]], from: usize, to: usize) {
+        if self.engaged.is_settled() && self.engaged.value() == 1.0 {
+            return;
+        }
+        let n = to - from;
+        let amounts = &mut self.gains[..n];
+        for a in amounts.iter_mut() {
+            *a = self.engaged.next();
+        }
+        for (c, channel) in channels.iter_mut().enumerate() {
+            // A mono input feeds both outputs of a mono-to-stereo layout.
+            let dry = (self.fed > 0).then(|| &self.dry_chunk[c.min(self.fed - 1)]);
+            for (i, (x, a)) in channel[from..to].iter_mut().zip(amounts.iter()).enumerate() {
+                let d = dry.map_or(0.0, |d| d[i]);
+                *x = *x * a + d * (1.0 - a);
+            }
+        }
+    }
+}

@@ -1,0 +1,198 @@
+//! The voices that play: each a DDSP synth voice (harmonic bank plus filtered noise) fed one
+//! control frame per segment of the frame grid, times a sample-accurate gate envelope, so that
+//! note timing does not depend on the 4 ms frames. The instrument has eight; the effect one,
+//! whose gate stays open (its level is in its frames). Both plugins share this stage.
+
+use crate::dsp::envelope::Envelope;
+use crate::dsp::frames::Frame;
+use crate::dsp::synth::{SynthConfig, VoiceSynth};
+use crate::grid::Segment;
+
+/// One frame's synthesis controls, as a decoder makes them (or the fixed spectrum).
+#[derive(Debug, Clone)]
+pub struct Controls {
+    pub amplitude: f32,
+    pub harmonics: Vec<f32>,
+    pub noise: Vec<f32>,
+}
+
+impl Controls {
+    pub fn silent(harmonics: usize, noise_bands: usize) -> Self {
+        Self {
+            amplitude: 0.0,
+            harmonics: vec![0.0; harmonics],
+            noise: vec![0.0; noise_bands],
+        }
+    }
+}
+
+struct Voice {
+    synth: VoiceSynth,
+    gate: Envelope,
+    /// The latest controls (held through an underrun) and the pitch they play at.
+    controls: Controls,
+    f0_hz: f32,
+    /// `controls.noise` times the frame's gain, as played.
+    noise: Vec<f32>,
+    /// The gain of the frame last pushed, for a frame that is held.
+    gain: f32,
+}
+
+impl Voice {
+    /// The synth, and the frame the voice's controls make at `gain`.
+    fn synth_and_frame(&mut self, gain: f32) -> (&mut VoiceSynth, Frame<'_>) {
+        for (played, n) in self.noise.iter_mut().zip(&self.controls.noise) {
+            *played = n * gain;
+        }
+        self.gain = gain;
+        let frame = Frame {
+            f0_hz: self.f0_hz,
+            amplitude: self.controls.amplitude * gain,
+            harmonics: &self.controls.harmonics,
+            noise: &self.noise,
+        };
+        (&mut self.synth, frame)
+    }
+}
+
+pub struct Voices {
+    voices: Vec<Voice>,
+    sample_rate: f32,
+    scratch: Vec<f32>,
+}
+
+impl Voices {
+    /// `count` voices of this synth shape; `chunk` is the longest stretch `render` is given.
+    pub fn new(count: usize, config: &SynthConfig, chunk: usize) -> Self {
+        let sample_rate = config.sample_rate as f32;
+        let voices = (0..count)
+            .map(|i| Voice {
+                // A seed per voice, so that chords do not play the same noise in unison.
+                synth: VoiceSynth::new(&SynthConfig {
+                    seed: config.seed + i as u64,
+                    ..*config
+                }),
+                gate: Envelope::new(0.005, 0.08, sample_rate),
+                controls: Controls::silent(config.harmonics, config.noise_bands),
+                f0_hz: 0.0,
+                noise: vec![0.0; config.noise_bands],
+                gain: 0.0,
+            })
+            .collect();
+        Self {
+            voices,
+            sample_rate,
+            scratch: vec![0.0; chunk],
+        }
+    }
+
+    pub fn count(&self) -> usize {
+        self.voices.len()
+    }
+
+    /// The controls a voice's next frame takes, to be written by the timbre.
+    pub fn controls_mut(&mut self, voice: usize) -> &mut Controls {
+        &mut self.voices[voice].controls
+    }
+
+    pub fn is_sounding(&self, voice: usize) -> bool {
+        self.voices[voice].gate.is_active()
+    }
+
+    /// At a segment's start: the frame `voice` moves towards over it, at `f0_hz`, its controls
+    /// times `gain`. `from_silence`: the voice starts there at phase zero, fading in over the
+    /// segment.
+    pub fn push(
+        &mut self,
+        voice: usize,
+        segment: Segment,
+        f0_hz: f32,
+        gain: f32,
+        from_silence: bool,
+    ) {
+        let v = &mut self.voices[voice];
+        v.f0_hz = f0_hz;
+        if from_silence {
+            let (synth, frame) = v.synth_and_frame(0.0);
+            synth.reset(&frame, segment);
+        }
+        let (synth, frame) = v.synth_and_frame(gain);
+        synth.push(&frame, segment);
+    }
+
+    /// At a segment's start, for a sounding voice that has no new frame (the last of a release
+    /// the frame plan no longer covers): it keeps its controls.
+    pub fn hold(&mut self, voice: usize, segment: Segment) {
+        let v = &mut self.voices[voice];
+        let (synth, frame) = v.synth_and_frame(v.gain);
+        synth.push(&frame, segment);
+    }
+
+    /// A silent voice starts `offset` samples into `segment`, on that very sample, at phase zero,
+    /// with its controls as they are; its gate opens with this attack.
+    pub fn start(
+        &mut self,
+        voice: usize,
+        segment: Segment,
+        offset: usize,
+        f0_hz: f32,
+        attack: f32,
+    ) {
+        let v = &mut self.voices[voice];
+        v.f0_hz = f0_hz;
+        let (synth, frame) = v.synth_and_frame(1.0);
+        synth.reset(&frame, segment);
+        synth.push(&frame, segment);
+        synth.start_at(offset);
+        self.trigger(voice, attack);
+    }
+
+    /// Opens a sounding voice's gate again (a retriggered or stolen note): no jump, no new phase.
+    pub fn trigger(&mut self, voice: usize, attack: f32) {
+        let v = &mut self.voices[voice];
+        v.gate.set_times(attack, 1.0, self.sample_rate);
+        v.gate.trigger();
+    }
+
+    pub fn release(&mut self, voice: usize, release: f32) {
+        let v = &mut self.voices[voice];
+        v.gate.set_times(1.0, release, self.sample_rate);
+        v.gate.release();
+    }
+
+    pub fn kill(&mut self, voice: usize) {
+        self.voices[voice].gate.kill();
+    }
+
+    /// The effect's voice: its gate stays open, its frames carry its level; it starts silent
+    /// in `segment`.
+    pub fn open(&mut self, voice: usize, segment: Segment) {
+        let v = &mut self.voices[voice];
+        v.gate.open();
+        v.controls.amplitude = 0.0;
+        let (synth, frame) = v.synth_and_frame(0.0);
+        synth.reset(&frame, segment);
+        synth.push(&frame, segment);
+    }
+
+    pub fn kill_all(&mut self) {
+        self.voices.iter_mut().for_each(|v| v.gate.kill());
+    }
+
+    /// Writes the sum of the sounding voices into `out` (at most `chunk` samples).
+    pub fn render(&mut self, out: &mut [f32]) {
+        out.fill(0.0);
+        let buf = &mut self.scratch[..out.len()];
+        for voice in self.voices.iter_mut().filter(|v| v.gate.is_active()) {
+            voice.synth.render(buf);
+            for (o, x) in out.iter_mut().zip(buf.iter()) {
+                *o += voice.gate.next() * x;
+            }
+        }
+    }
+
+    /// Frames the synths refused (NaN, infinite or negative values).
+    pub fn rejected_frames(&self) -> u64 {
+        self.voices.iter().map(|v| v.synth.invalid_frames()).sum()
+    }
+}
