@@ -255,3 +255,12 @@ def test_instrument_state_keeps_the_model(monkeypatch):
     second.raw_state = state
     assert second.model == "cello", f"the model came back as {second.model}"
     assert abs(second.output_gain_db + 2.0) < 0.05
+    events = [(bytes([0x90, 48, 100]), 0.05), (bytes([0x80, 48, 0]), 0.5)]
+    play = lambda plugin: plugin(events, duration=0.8, sample_rate=sr, num_channels=2, buffer_size=512)
+    a, b = play(first), play(second)
+    assert np.abs(a).max() > 1e-3, "silent"
+    np.testing.assert_array_equal(a, b, err_msg="the restored instance plays differently")
+    # And it is the cello's sound, not the violin's.
+    violin = load("Luthier")
+    violin.output_gain_db = -2.0
+    assert np.abs(play(violin) - a).max() > 1e-3, "the restored instance plays the violin"

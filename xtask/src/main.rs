@@ -25,7 +25,11 @@ const USAGE: &str = "Usage:
                                  into ~/.local/share/luthier/models (resumable; installs ~3 GB of
                                  PyTorch into .venv on first run)
   cargo xtask bench-pitch        pitch-tracker accuracy against pyin and crepe-tiny on
-                                 fluidsynth renders (installs ~3 GB of PyTorch on first run)";
+                                 fluidsynth renders (installs ~3 GB of PyTorch on first run)
+  cargo xtask bench-cpu [SECONDS]
+                                 live CPU of the release plugins in the CLAP test host, paced at
+                                 real time, beside no model and bare ONNX Runtime (each case 3
+                                 times; about 25 min at the default 10 s per case)";
 
 fn main() {
     if let Err(err) = run() {
@@ -42,6 +46,7 @@ fn run() -> Result<()> {
         "install" => install(),
         "test" => test(args.collect()),
         "bench-pitch" => bench_pitch(),
+        "bench-cpu" => bench_cpu(args.next()),
         "train" => train(args.collect()),
         "bundle" => {
             nice_plug_xtask::main_with_args("cargo xtask", std::iter::once(command).chain(args))?;
@@ -217,6 +222,49 @@ fn bench_pitch() -> Result<()> {
     step("Rendering, tracking and scoring (several minutes)");
     run_checked(
         Command::new(".venv/bin/python").arg("tests/pitch_accuracy/bench.py"),
+        "run the benchmark",
+    )
+}
+
+/// `cargo xtask bench-cpu`: the live CPU benchmark (tests/src/bin/live_cpu.rs says how).
+fn bench_cpu(seconds: Option<String>) -> Result<()> {
+    let seconds = seconds.unwrap_or_else(|| "10".to_string());
+    if seconds.parse::<f64>().map_or(true, |s| !(s > 0.0)) {
+        bail!("bench-cpu takes the seconds per case, a positive number, not '{seconds}'");
+    }
+    step("Building the release plugins, the benchmark host and the bare decoder");
+    bundle(&["--release"])?;
+    run_checked(
+        Command::new("cargo").args([
+            "build",
+            "--release",
+            "-p",
+            "luthier-tests",
+            "--bin",
+            "live-cpu",
+        ]),
+        "build the benchmark host",
+    )?;
+    run_checked(
+        Command::new("cargo").args([
+            "build",
+            "--release",
+            "-p",
+            PLUGIN_CRATE,
+            "--example",
+            "bare_decoder",
+        ]),
+        "build the bare decoder",
+    )?;
+    step("Measuring (each case in its own process)");
+    let runtime = onnxruntime::ensure_library()?;
+    run_checked(
+        Command::new(target_dir().join("release/live-cpu"))
+            .env("LUTHIER_ONNXRUNTIME", &runtime)
+            .arg(target_dir().join("bundled/luthier.clap"))
+            .arg(target_dir().join("release/examples/bare_decoder"))
+            .arg(std::fs::canonicalize("models/violin.onnx")?)
+            .arg(&seconds),
         "run the benchmark",
     )
 }

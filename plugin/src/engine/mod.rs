@@ -257,6 +257,12 @@ impl Engine {
         }
     }
 
+    /// How the following blocks are rendered (a host may start an offline export without a new
+    /// activation).
+    pub fn set_rendering(&mut self, rendering: Rendering) {
+        self.rendering = rendering;
+    }
+
     pub fn stats(&self) -> Stats {
         self.telemetry.stats()
     }

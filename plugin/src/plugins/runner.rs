@@ -20,6 +20,8 @@ pub struct Runner {
     /// The knobs as the engine had them at the end of the last block: where in-block automation
     /// starts from.
     applied: engine::Params,
+    /// How the host said it renders, at activation.
+    rendering: Rendering,
     /// A restart is asked for once per change, not every block until the host acts.
     restart_requested: bool,
     telemetry: Arc<Telemetry>,
@@ -50,6 +52,7 @@ impl Runner {
             events: EventQueue::with_capacity(P::INPUT_EVENT_CAPACITY),
             input_channels: 0,
             applied: engine::Params::default(),
+            rendering: Rendering::Realtime,
             restart_requested: false,
             telemetry,
             #[cfg(feature = "assert_process_allocs")]
@@ -116,6 +119,7 @@ impl Runner {
             telemetry: self.telemetry.clone(),
         });
         self.applied = params;
+        self.rendering = rendering;
         self.restart_requested = false;
         context.set_latency_samples(engine.latency_samples());
         self.input_channels = layout.main_input_channels.map_or(0, |c| c.get() as usize);
@@ -169,9 +173,17 @@ impl Runner {
                 start.apply(change.with_value_from(&self.applied));
             }
         }
+        // A VST3 host says per block whether it renders offline (Ardour's export does so in a
+        // plugin set up for real time); other hosts say it at activation.
+        let rendering = match nice_plug::wrapper::block_process_mode() {
+            Some(ProcessMode::Offline) => Rendering::Offline,
+            Some(_) => Rendering::Realtime,
+            None => self.rendering,
+        };
         let channels = buffer.as_slice();
         match &mut self.engine {
             Some(engine) => {
+                engine.set_rendering(rendering);
                 engine.set_params(start);
                 engine.process(channels, self.input_channels, self.events.events());
             }

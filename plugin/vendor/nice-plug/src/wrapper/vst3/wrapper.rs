@@ -1082,6 +1082,17 @@ impl<P: Vst3Plugin> IAudioProcessorTrait for Wrapper<P> {
             crate::nice_debug_assert_eq!(data.symbolicSampleSize, K_SYMBOLIC_SAMPLE_SIZE_32);
             crate::nice_debug_assert!(data.numSamples >= 0);
 
+            // Luthier patch: the mode this very block is processed in. A host may freewheel an
+            // export in offline mode without a new setup (Ardour does), so the plugin can read it
+            // per block (`crate::wrapper::block_process_mode`).
+            #[allow(clippy::unnecessary_cast)]
+            let block_mode = match data.processMode {
+                n if n == ProcessModes_::kOffline as i32 => ProcessMode::Offline,
+                n if n == ProcessModes_::kPrefetch as i32 => ProcessMode::Buffered,
+                _ => ProcessMode::Realtime,
+            };
+            crate::wrapper::set_block_process_mode(Some(block_mode));
+
             let total_buffer_len = data.numSamples as usize;
 
             let current_audio_io_layout = self.inner.current_audio_io_layout.load();
