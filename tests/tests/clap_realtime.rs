@@ -4,6 +4,13 @@
 //! every note in tune; and the latency the plugins report is the one measured, whatever maximum
 //! block the host announces (hosts announce 4096 or 8192 and send far less).
 //!
+//! "Wherever the machine keeps up": a shared machine can stall the decoder's thread for longer
+//! than a block may wait for it; that frame then holds its previous controls (an underrun, which
+//! the plugin counts and logs when it is deactivated). So a timed render must equal the offline
+//! one bit for bit when the plugin logged no underrun, and may have underruns in at most 1 % of
+//! its frames: a hand-off that does not keep up (b44fb61 in a host rendering ahead: nearly every
+//! frame) fails either way.
+//!
 //! The tests here are timed: they hold `SERIAL` so that they do not compete with each other for
 //! the two cores a CI machine has.
 
@@ -25,8 +32,10 @@ fn serial() -> MutexGuard<'static, ()> {
 fn bundle() -> &'static ClapBundle {
     static BUNDLE: OnceLock<ClapBundle> = OnceLock::new();
     BUNDLE.get_or_init(|| {
-        // Read at activation; set once, before any plugin of this process activates.
+        // Read at activation; set once, before any plugin of this process activates. The log,
+        // where the plugins report their underruns, before the library sets its logger up.
         std::env::set_var("LUTHIER_MODEL", shipped_model("violin"));
+        std::env::set_var("NICE_LOG", log_path());
         ClapBundle::load(&clap_bundle()).unwrap()
     })
 }
@@ -125,6 +134,70 @@ fn difference(a: &[f32], b: &[f32]) -> Option<(usize, f32)> {
     Some((first, most))
 }
 
+fn log_path() -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("luthier-clap-realtime-{}.log", std::process::id()))
+}
+
+/// The plugin's reports in the log (`decoded N frames with M decoder underruns`).
+fn reports() -> Vec<(u64, u64)> {
+    let log = std::fs::read_to_string(log_path()).unwrap_or_default();
+    log.lines()
+        .filter_map(|line| {
+            let words: Vec<&str> = line.split_whitespace().collect();
+            let at = words.iter().position(|w| *w == "decoded")?;
+            let frames = words.get(at + 1)?.parse().ok()?;
+            let underruns = words.get(at + 4)?.parse().ok()?;
+            Some((frames, underruns))
+        })
+        .collect()
+}
+
+/// Deactivates `plugin` and waits for its report (the logger writes from its own thread):
+/// frames decoded, and underruns among them.
+fn deactivate_and_report(mut plugin: ClapPlugin) -> (u64, u64) {
+    let before = reports().len();
+    plugin.deactivate();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        if let Some(&report) = reports().get(before) {
+            return report;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no report in the log after 5 s"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}
+
+/// Renders through `plugin` (activated in realtime mode) and holds it to `reference`, the
+/// offline render: bit for bit when the plugin had no underrun, and underruns in at most 1 % of
+/// its frames (see the module's doc).
+fn check_timed(
+    reference: &[f32],
+    mut plugin: ClapPlugin,
+    render: impl FnOnce(&mut ClapPlugin) -> Vec<f32>,
+    ctx: &str,
+) -> Vec<f32> {
+    let out = render(&mut plugin);
+    let (frames, underruns) = deactivate_and_report(plugin);
+    assert!(frames > 0, "{ctx}: nothing was decoded");
+    assert!(
+        underruns * 100 <= frames,
+        "{ctx}: {underruns} underruns in {frames} frames"
+    );
+    if underruns == 0 {
+        assert_eq!(
+            difference(&out, reference),
+            None,
+            "{ctx}: differs from offline without an underrun (first sample, most)"
+        );
+    } else {
+        eprintln!("{ctx}: {underruns} underruns in {frames} frames: the machine did not keep up");
+    }
+    out
+}
+
 #[test]
 fn instrument_rendering_ahead_plays_every_note_as_offline() {
     let _serial = serial();
@@ -144,15 +217,35 @@ fn instrument_rendering_ahead_plays_every_note_as_offline() {
             assert_notes_in_tune(&reference, latency, &format!("{ctx}, offline"));
             let mut ahead = plugin(INSTRUMENT_ID, false, max_block);
             ahead.set_pacing(Pacing::BackToBack);
-            let out = render_instrument(&mut ahead, &blocks);
-            assert_notes_in_tune(&out, latency, &format!("{ctx}, back to back"));
-            assert_eq!(
-                difference(&out, &reference),
-                None,
-                "{ctx}: back to back in realtime mode differs from offline (first sample, most)"
-            );
+            let ctx = format!("{ctx}, back to back");
+            let out = check_timed(&reference, ahead, |p| render_instrument(p, &blocks), &ctx);
+            assert_notes_in_tune(&out, latency, &ctx);
         }
     }
+}
+
+#[test]
+fn rendering_ahead_in_one_sample_blocks_plays_as_offline() {
+    // The decoder is asked once per frame (192 samples) and the reply is played a frame later:
+    // in blocks of one sample, each block may wait only 10 us, so the blocks in between wait
+    // for it while the host runs ahead of real time.
+    let _serial = serial();
+    let frames = (0.6 * RATE) as usize;
+    let note = Note {
+        key: 69,
+        velocity: 0.8,
+        on: 1_000,
+        off: frames - 9_600,
+    };
+    let render = |p: &mut ClapPlugin| p.render(&[], frames, &[note], &[1]).swap_remove(0);
+    let reference = render(&mut plugin(INSTRUMENT_ID, true, 4096));
+    assert!(rms(&reference[4_800..note.off]) > 1e-3, "silent");
+    check_timed(
+        &reference,
+        plugin(INSTRUMENT_ID, false, 4096),
+        render,
+        "blocks of 1, back to back",
+    );
 }
 
 #[test]
@@ -168,12 +261,11 @@ fn effect_rendering_ahead_plays_as_offline() {
         let held = &reference[(1.1 * RATE) as usize + latency..(1.55 * RATE) as usize + latency];
         let err = cents(fundamental_hz(held, RATE), 330.0);
         assert!(err.abs() < 10.0, "{ctx}: {err:+.1} cents");
-        let mut ahead = plugin(EFFECT_ID, false, max_block);
-        let out = render_effect(&mut ahead, &blocks);
-        assert_eq!(
-            difference(&out, &reference),
-            None,
-            "{ctx}: back to back in realtime mode differs from offline (first sample, most)"
+        check_timed(
+            &reference,
+            plugin(EFFECT_ID, false, max_block),
+            |p| render_effect(p, &blocks),
+            &format!("{ctx}, back to back"),
         );
     }
 }
@@ -182,25 +274,24 @@ fn effect_rendering_ahead_plays_as_offline() {
 fn live_playback_paced_at_wall_clock_time_plays_as_offline() {
     let _serial = serial();
     let blocks = [256usize];
-    let mut offline = plugin(INSTRUMENT_ID, true, 4096);
-    let reference = render_instrument(&mut offline, &blocks);
-    let mut live = plugin(INSTRUMENT_ID, false, 4096);
-    live.set_pacing(Pacing::WallClock);
-    let out = render_instrument(&mut live, &blocks);
-    assert_eq!(
-        difference(&out, &reference),
-        None,
-        "instrument: live differs from offline (first sample, most)"
+    let live = |id: &str| {
+        let mut live = plugin(id, false, 4096);
+        live.set_pacing(Pacing::WallClock);
+        live
+    };
+    let reference = render_instrument(&mut plugin(INSTRUMENT_ID, true, 4096), &blocks);
+    check_timed(
+        &reference,
+        live(INSTRUMENT_ID),
+        |p| render_instrument(p, &blocks),
+        "instrument, live",
     );
-    let mut offline = plugin(EFFECT_ID, true, 4096);
-    let reference = render_effect(&mut offline, &blocks);
-    let mut live = plugin(EFFECT_ID, false, 4096);
-    live.set_pacing(Pacing::WallClock);
-    let out = render_effect(&mut live, &blocks);
-    assert_eq!(
-        difference(&out, &reference),
-        None,
-        "effect: live differs from offline (first sample, most)"
+    let reference = render_effect(&mut plugin(EFFECT_ID, true, 4096), &blocks);
+    check_timed(
+        &reference,
+        live(EFFECT_ID),
+        |p| render_effect(p, &blocks),
+        "effect, live",
     );
 }
 
@@ -225,6 +316,10 @@ fn reported_latency_is_the_measured_one_whatever_the_announced_block() {
         let blocks = [max_block.min(512)];
         let x = &inst.render(&[], 40_000, &[note], &blocks)[0];
         let first = first_above(x, 0.0).expect("the note is silent");
+        println!(
+            "max block {max_block}: instrument reports {reported} samples, sounds {} after the note-on",
+            first - note.on
+        );
         assert!(
             first.abs_diff(note.on + reported) <= 1,
             "max block {max_block}: note-on at {}, reported latency {reported}, sound from {first}",
@@ -251,6 +346,11 @@ fn reported_latency_is_the_measured_one_whatever_the_announced_block() {
             / 200.0;
         let measured = half_level_delay(out, onset, RATE, settled)
             .unwrap_or_else(|| panic!("max block {max_block}: the effect's output never rose"));
+        println!(
+            "max block {max_block}: effect reports {:.2} ms, its -6 dB onset comes {:.2} ms after the input's",
+            reported * 1e3,
+            measured * 1e3
+        );
         assert!(
             (measured - reported).abs() <= 0.002,
             "max block {max_block}: the effect reports {:.1} ms, measured {:.1} ms",

@@ -26,7 +26,7 @@ const USAGE: &str = "Usage:
                                  PyTorch into .venv on first run)
   cargo xtask bench-pitch        pitch-tracker accuracy against pyin and crepe-tiny on
                                  fluidsynth renders (installs ~3 GB of PyTorch on first run)
-  cargo xtask bench-cpu [SECONDS]
+  cargo xtask bench-cpu [SECONDS [EARLIER.clap]]
                                  live CPU of the release plugins in the CLAP test host, paced at
                                  real time, beside no model and bare ONNX Runtime (each case 3
                                  times; about 25 min at the default 10 s per case)";
@@ -46,7 +46,7 @@ fn run() -> Result<()> {
         "install" => install(),
         "test" => test(args.collect()),
         "bench-pitch" => bench_pitch(),
-        "bench-cpu" => bench_cpu(args.next()),
+        "bench-cpu" => bench_cpu(args.next(), args.next()),
         "train" => train(args.collect()),
         "bundle" => {
             nice_plug_xtask::main_with_args("cargo xtask", std::iter::once(command).chain(args))?;
@@ -227,7 +227,8 @@ fn bench_pitch() -> Result<()> {
 }
 
 /// `cargo xtask bench-cpu`: the live CPU benchmark (tests/src/bin/live_cpu.rs says how).
-fn bench_cpu(seconds: Option<String>) -> Result<()> {
+/// `earlier`: another build's `.clap` to measure beside this one.
+fn bench_cpu(seconds: Option<String>, earlier: Option<String>) -> Result<()> {
     let seconds = seconds.unwrap_or_else(|| "10".to_string());
     if seconds.parse::<f64>().map_or(true, |s| !(s > 0.0)) {
         bail!("bench-cpu takes the seconds per case, a positive number, not '{seconds}'");
@@ -264,7 +265,8 @@ fn bench_cpu(seconds: Option<String>) -> Result<()> {
             .arg(target_dir().join("bundled/luthier.clap"))
             .arg(target_dir().join("release/examples/bare_decoder"))
             .arg(std::fs::canonicalize("models/violin.onnx")?)
-            .arg(&seconds),
+            .arg(&seconds)
+            .args(earlier),
         "run the benchmark",
     )
 }

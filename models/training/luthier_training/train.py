@@ -32,7 +32,7 @@ from luthier_training.decoder import RnnFcDecoder
 
 SR, FR = 48000, 250
 HOP = SR // FR
-ANALYSIS_LATENCY = 240  # samples at 48 kHz: the effect's reported 5 ms (plugin/src/engine.rs)
+ANALYSIS_LATENCY = 240  # samples at 48 kHz: the effect's reported 5 ms (plugin/src/engine/effect.rs)
 FFT_SIZES = (2048, 1024, 512, 256, 128, 64)
 VOICED = voicing.VOICED_CONFIDENCE
 WARMUP = 50  # frames the decoder runs before an excerpt (200 ms)

@@ -1,4 +1,4 @@
-"""The effect's policy with a model (plugin/src/engine.rs), frame by frame, so that training
+"""The effect's policy with a model (plugin/src/engine/voicing.rs), frame by frame, so that training
 decodes and renders tracked features exactly as the plugin will play them.
 
 Per frame the plugin decides, from the tracker's confidence and loudness:

@@ -181,7 +181,7 @@ impl Engine {
                 config.noise_spacing_hz = link.card().noise_band_hz as f32;
                 Timbre::Model(Decoding::new(link))
             }
-            None => Timbre::Fixed(FixedSpectrum::new(config.harmonics, config.noise_bands)),
+            None => Timbre::Fixed(FixedSpectrum::new(config.harmonics)),
         };
         let params = setup.params;
         let (performer, voice_count, dry_channels) = match setup.mode {
@@ -345,6 +345,8 @@ impl Engine {
         };
         let input_channels = input_channels.min(channels.len());
         let wait = self.wait_for(len);
+        self.timbre
+            .keep_pace(wait, self.planned.sample, self.sample_rate);
         let piece = self.max_piece();
         let (mut from, mut next) = (0, 0);
         loop {
@@ -356,7 +358,7 @@ impl Engine {
                 .count();
             let here = &events[next..next + count];
             self.plan_piece(channels, input_channels, from, to, here);
-            self.timbre.send();
+            self.timbre.send(self.planned.sample);
             self.play_piece(channels, input_channels, from, to, here, wait);
             next += count;
             from = to;

@@ -54,15 +54,13 @@ pub enum Timbre {
 
 pub struct FixedSpectrum {
     harmonics: Vec<f32>,
-    noise_bands: usize,
 }
 
 impl FixedSpectrum {
-    /// Harmonic k at 1/k, `noise_bands` bands of breath.
-    pub fn new(harmonics: usize, noise_bands: usize) -> Self {
+    /// Harmonic k at 1/k; every noise band breathes alike.
+    pub fn new(harmonics: usize) -> Self {
         Self {
             harmonics: (1..=harmonics).map(|k| 1.0 / k as f32).collect(),
-            noise_bands,
         }
     }
 }
@@ -105,10 +103,23 @@ impl Timbre {
         }
     }
 
-    /// The stretch of planning is over: what was planned goes to the decoder.
-    pub fn send(&mut self) {
+    /// The stretch of planning is over: what was planned goes to the decoder. `sample`: where
+    /// planning is, in samples since the start.
+    pub fn send(&mut self, sample: u64) {
         if let Timbre::Model(d) = self {
-            d.send();
+            if d.send() {
+                d.last_sent = Some((Instant::now(), sample));
+            }
+        }
+    }
+
+    /// At a block's start, in real time: while the host runs ahead of real time (renders ahead,
+    /// exports in realtime mode) with blocks shorter than a frame, each block waits within its
+    /// bound for the job in flight, so that the decoder is given the time that playing live
+    /// would give it. `sample`: where planning is, in samples since the start.
+    pub fn keep_pace(&mut self, wait: Wait, sample: u64, sample_rate: f32) {
+        if let (Timbre::Model(d), Some(deadline)) = (self, wait.deadline) {
+            d.keep_pace(deadline, sample, sample_rate);
         }
     }
 
@@ -136,20 +147,6 @@ impl Timbre {
     pub fn reset(&mut self) {
         if let Timbre::Model(d) = self {
             d.reset();
-        }
-    }
-
-    pub fn harmonics(&self) -> usize {
-        match self {
-            Timbre::Fixed(f) => f.harmonics.len(),
-            Timbre::Model(d) => d.links.current.card().harmonics,
-        }
-    }
-
-    pub fn noise_bands(&self) -> usize {
-        match self {
-            Timbre::Fixed(f) => f.noise_bands,
-            Timbre::Model(d) => d.links.current.card().noise_bands,
         }
     }
 }
@@ -193,6 +190,8 @@ pub struct Decoding {
     unwanted_below: u64,
     /// Offline: a job waited for in vain; its other frames do not wait again.
     given_up: Option<u64>,
+    /// The last job sent: when, and where planning was then (samples since the start).
+    last_sent: Option<(Instant, u64)>,
     pub(super) underruns: u64,
     pub(super) waited_ns: u64,
 }
@@ -215,6 +214,7 @@ impl Decoding {
             arrived: Vec::with_capacity(QUEUE_JOBS),
             unwanted_below: 0,
             given_up: None,
+            last_sent: None,
             underruns: 0,
             waited_ns: 0,
         }
@@ -273,25 +273,51 @@ impl Decoding {
             }
             // The job is full: send it, and carry on in a new one (the voice's state carries
             // on too, but a reset must still reach the new row).
-            self.send();
+            let _ = self.send();
         }
         Source::Missing
     }
 
-    fn send(&mut self) {
+    /// Sends the job being filled, if it holds anything; whether it did.
+    fn send(&mut self) -> bool {
         let Some(job) = self.filling.take() else {
-            return;
+            return false;
         };
         if job.is_empty() {
             self.pool.push(job);
             self.next_seq -= 1;
+            return false;
+        }
+        match self.links.current.send(job) {
+            Ok(()) => true,
+            Err(job) => {
+                // Cannot happen: there are no more jobs than the queue holds. Its frames will
+                // be underruns.
+                self.pool.push(job);
+                false
+            }
+        }
+    }
+
+    fn keep_pace(&mut self, deadline: Instant, sample: u64, sample_rate: f32) {
+        let Some((sent, at)) = self.last_sent else {
+            return;
+        };
+        let audio = sample.saturating_sub(at) as f64 / sample_rate as f64;
+        // Live, audio and wall time pass alike; twice as fast is a host rendering ahead.
+        if audio <= 2.0 * sent.elapsed().as_secs_f64() {
             return;
         }
-        if let Err(job) = self.links.current.send(job) {
-            // Cannot happen: there are no more jobs than the queue holds. Its frames will be
-            // underruns.
-            self.pool.push(job);
+        let started = Instant::now();
+        loop {
+            self.collect();
+            let link = &self.links.current;
+            if link.in_flight() == 0 || Instant::now() >= deadline || link.worker_gone() {
+                break;
+            }
+            link.wait(deadline);
         }
+        self.waited_ns += started.elapsed().as_nanos() as u64;
     }
 
     /// Takes every job that is back, from every model: wanted ones to `arrived`, the rest to
@@ -388,7 +414,7 @@ impl Decoding {
     }
 
     fn reset(&mut self) {
-        self.send();
+        let _ = self.send();
         self.unwanted_below = self.next_seq;
         self.collect();
         while let Some(job) = self.arrived.pop() {
@@ -411,7 +437,7 @@ impl Decoding {
             return Err((link, SwapRefused::Busy));
         }
         // What is being filled goes to the old model, so that the new one starts on a job.
-        self.send();
+        let _ = self.send();
         let old = std::mem::replace(&mut self.links.current, link);
         self.links.retiring = Some((old, self.next_seq));
         Ok(())

@@ -131,6 +131,28 @@ impl Runner {
         true
     }
 
+    /// Says, in the log, how the decoder kept up while the plugin was active (off the audio
+    /// thread: the host deactivates from its main thread).
+    pub fn deactivate<P: Plugin>(&mut self) {
+        let Some(engine) = &self.engine else {
+            return;
+        };
+        if let Some(model) = engine.model_name() {
+            let stats = engine.stats();
+            nice_log!(
+                "{}: model '{model}' decoded {} frames with {} decoder underruns{}",
+                P::NAME,
+                stats.decoded_frames,
+                stats.decoder_underruns,
+                if stats.decoder_underruns > 0 {
+                    " (replies too late: those frames held the previous sound)"
+                } else {
+                    ""
+                }
+            );
+        }
+    }
+
     pub fn reset(&mut self) {
         if let Some(engine) = &mut self.engine {
             engine.reset();

@@ -98,6 +98,10 @@ impl<K: Kind> Plugin for Shell<K> {
         self.runner.reset();
     }
 
+    fn deactivate(&mut self) {
+        self.runner.deactivate::<Self>();
+    }
+
     fn process(
         &mut self,
         buffer: &mut Buffer,

@@ -7,7 +7,8 @@
 //! the medians reported: on the shared 2-core machines here the same run varies by a third.
 //!
 //! Run by `cargo xtask bench-cpu [SECONDS]`, which builds what it needs and passes the paths.
-//! Here: `live-cpu CLAP_BUNDLE BARE_DECODER MODEL.onnx SECONDS`.
+//! Here: `live-cpu CLAP_BUNDLE BARE_DECODER MODEL.onnx SECONDS [EARLIER_CLAP_BUNDLE]`; with the
+//! last, an earlier build is measured beside this one (with the model), in the same run.
 
 use luthier_tests::clap_host::{ClapBundle, Note, Pacing};
 use std::path::Path;
@@ -149,18 +150,23 @@ fn main() {
         );
         return;
     }
-    let [_, bundle, bare, model, seconds] = &args[..] else {
-        eprintln!("usage: live-cpu CLAP_BUNDLE BARE_DECODER MODEL.onnx SECONDS");
-        std::process::exit(2);
+    let (bundle, bare, model, seconds, earlier) = match &args[..] {
+        [_, bundle, bare, model, seconds] => (bundle, bare, model, seconds, None),
+        [_, bundle, bare, model, seconds, earlier] => (bundle, bare, model, seconds, Some(earlier)),
+        _ => {
+            eprintln!("usage: live-cpu CLAP_BUNDLE BARE_DECODER MODEL.onnx SECONDS [EARLIER_CLAP]");
+            std::process::exit(2);
+        }
     };
     let me = std::env::current_exe().unwrap();
-    let plugin = |case: Case, block: usize, model: &str| {
+    let run = |bundle: &str, case: Case, block: usize, model: &str| {
         share(
             Command::new(&me)
                 .args(["--child", bundle, &case.arg(), &block.to_string(), seconds])
                 .arg(model),
         )
     };
+    let plugin = |case: Case, block: usize, model: &str| run(bundle, case, block, model);
     let ort = |voices: usize, block: usize| {
         share(Command::new(bare).args([model, &voices.to_string(), &block.to_string(), seconds]))
     };
@@ -170,9 +176,17 @@ fn main() {
     );
     println!(
         "| case | block | plugin with model | no model | bare ONNX Runtime, same calls | \
-         plugin / bare ORT | (plugin - no model) / bare ORT |"
+         plugin / bare ORT | (plugin - no model) / bare ORT |{}",
+        if earlier.is_some() {
+            " earlier build, with model |"
+        } else {
+            ""
+        }
     );
-    println!("|---|---|---|---|---|---|---|");
+    println!(
+        "|---|---|---|---|---|---|---|{}",
+        if earlier.is_some() { "---|" } else { "" }
+    );
     let median = |mut v: Vec<f64>| {
         v.sort_by(f64::total_cmp);
         v[v.len() / 2]
@@ -180,14 +194,23 @@ fn main() {
     for case in [Case::Instrument(1), Case::Instrument(8), Case::Effect] {
         for block in BLOCKS {
             let (mut with, mut without, mut bare) = (Vec::new(), Vec::new(), Vec::new());
+            let mut before = Vec::new();
             for _ in 0..REPEATS {
                 with.push(plugin(case, block, model));
                 without.push(plugin(case, block, "none"));
                 bare.push(ort(case.voices(), block));
+                if let Some(earlier) = earlier {
+                    before.push(run(earlier, case, block, model));
+                }
             }
             let (with, without, bare) = (median(with), median(without), median(bare));
+            let before = if before.is_empty() {
+                String::new()
+            } else {
+                format!(" {:.2} % |", median(before) * 100.0)
+            };
             println!(
-                "| {} | {block} | {:.2} % | {:.2} % | {:.2} % | {:.2} | {:.2} |",
+                "| {} | {block} | {:.2} % | {:.2} % | {:.2} % | {:.2} | {:.2} |{before}",
                 case.name(),
                 with * 100.0,
                 without * 100.0,
