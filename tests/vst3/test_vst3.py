@@ -264,3 +264,18 @@ def test_instrument_state_keeps_the_model(monkeypatch):
     violin = load("Luthier")
     violin.output_gain_db = -2.0
     assert np.abs(play(violin) - a).max() > 1e-3, "the restored instance plays the violin"
+
+
+def test_effect_pitch_range_takes_effect_without_a_restart():
+    """Lowest Pitch moves the tracker's range in a host that never restarts the plugin: a 48 Hz
+    tone, below the default 60 Hz, stays silent, then plays once the range goes down to 40 Hz."""
+    sr = 48000
+    t = np.arange(sr) / sr
+    tone = sum(np.sin(2 * np.pi * 48 * k * t) / k for k in range(1, 13))
+    x = (0.2 * tone).astype(np.float32)[None, :].repeat(2, 0)
+    fx = load("Luthier FX")
+    silent = fx(x, sr, buffer_size=512)[0, sr // 2 :]
+    assert np.sqrt(np.mean(silent**2)) < 1e-3, "48 Hz out of range still sounds"
+    fx.lowest_pitch_hz = 40.0
+    played = fx(x, sr, buffer_size=512)[0, sr // 2 :]
+    assert abs(cents(fundamental_hz(played, sr), 48.0)) < 5, "48 Hz does not play after the change"
