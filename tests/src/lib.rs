@@ -4,4 +4,5 @@
 
 pub mod clap_host;
 pub mod paths;
+pub mod run;
 pub mod signal;

@@ -4,6 +4,7 @@
 //! finds the host bypass parameter in each.
 
 use luthier_tests::paths::{vst3_bundle, workspace_root};
+use luthier_tests::run::report;
 use std::process::Command;
 
 fn validator() -> std::path::PathBuf {
@@ -20,17 +21,7 @@ fn validate(model: Option<&str>) -> String {
         Some(m) => command.env("LUTHIER_MODEL", m),
         None => command.env_remove("LUTHIER_MODEL"),
     };
-    let output = command.output().expect("run the validator");
-    let report = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    assert!(
-        output.status.success(),
-        "the validator failed (model {model:?}):\n{report}"
-    );
-    report
+    report(&mut command, &format!("the validator (model {model:?})"))
 }
 
 #[test]

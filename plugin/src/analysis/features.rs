@@ -51,7 +51,6 @@ pub struct Analyzer {
     blocked: History,
     dc: DcBlocker,
     sample_rate: f32,
-    requested: PitchConfig,
     scratch: Vec<f32>,
     loudness: LoudnessMeter,
     pitch: PitchTracker,
@@ -59,14 +58,12 @@ pub struct Analyzer {
 
 impl Analyzer {
     pub fn new(sample_rate: f32, pitch: PitchConfig) -> Self {
-        let requested = pitch;
         let loudness = LoudnessMeter::new(sample_rate);
         let pitch = PitchTracker::new(sample_rate, pitch);
         Self {
             blocked: History::new(loudness.window_len().max(pitch.max_window_len())),
             dc: DcBlocker::new(sample_rate),
             sample_rate,
-            requested,
             scratch: vec![0.0; 256],
             loudness,
             pitch,
@@ -98,14 +95,8 @@ impl Analyzer {
         }
     }
 
-    /// The pitch range asked for.
-    pub fn pitch_config(&self) -> PitchConfig {
-        self.requested
-    }
-
     /// Looks for pitch in another range from the next frame on, without allocating.
     pub fn set_pitch_range(&mut self, pitch: PitchConfig) {
-        self.requested = pitch;
         self.pitch.set_range(pitch);
     }
 

@@ -94,11 +94,6 @@ impl ModelChoice {
         self.telemetry.set_status(status);
     }
 
-    /// Why no model plays when none was found.
-    pub fn no_model_reason(&self) -> String {
-        library::why_none()
-    }
-
     fn picked(&self) -> Option<&(String, PathBuf)> {
         self.listed.get(self.index.value() as usize)
     }

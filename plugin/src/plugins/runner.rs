@@ -8,6 +8,7 @@ use crate::engine::{self, Engine, Mode, Rendering, Setup, Telemetry};
 use crate::limits;
 use crate::model::decoder::Decoder;
 use crate::model::inference::Link;
+use crate::model::library;
 use nice_plug::prelude::*;
 use std::sync::Arc;
 
@@ -101,7 +102,7 @@ impl Runner {
                 Some(link)
             }
             Ok(None) => {
-                model.report(P::NAME, model.no_model_reason());
+                model.report(P::NAME, library::why_none());
                 None
             }
             Err(why) => {
