@@ -1,3 +1,9 @@
-//! MIDI-side control: which voice plays which note. Free of plugin-framework types.
+//! MIDI-side control: which voice plays which note, what each channel's controllers say, and
+//! how a note's performance (envelope, expression, bends, per-note modulation) becomes the
+//! pitch and loudness the decoder is asked for. Free of plugin-framework types.
 
+pub mod adsr;
+pub mod channels;
+pub mod expression;
+pub mod performance;
 pub mod voices;

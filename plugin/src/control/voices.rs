@@ -136,6 +136,60 @@ impl VoiceAllocator {
     }
 }
 
+/// The held keys of a mono instrument, the latest last: when the sounding key is let go, the
+/// latest key still held sounds again (last-note priority).
+#[derive(Debug, Clone)]
+pub struct NoteStack {
+    keys: [(u8, u8, f32); STACK],
+    len: usize,
+}
+
+/// Keys a mono instrument remembers; a seventeenth forgets the oldest.
+const STACK: usize = 16;
+
+impl Default for NoteStack {
+    fn default() -> Self {
+        Self {
+            keys: [(0, 0, 0.0); STACK],
+            len: 0,
+        }
+    }
+}
+
+impl NoteStack {
+    /// (channel, key, velocity) is held, latest of all.
+    pub fn push(&mut self, channel: u8, key: u8, velocity: f32) {
+        self.remove(channel, key);
+        if self.len == STACK {
+            self.keys.copy_within(1.., 0);
+            self.len -= 1;
+        }
+        self.keys[self.len] = (channel, key, velocity);
+        self.len += 1;
+    }
+
+    /// (channel, key) is let go; whether it was held.
+    pub fn remove(&mut self, channel: u8, key: u8) -> bool {
+        let Some(i) = self.keys[..self.len]
+            .iter()
+            .position(|&(c, k, _)| c == channel && k == key)
+        else {
+            return false;
+        };
+        self.keys.copy_within(i + 1..self.len, i);
+        self.len -= 1;
+        true
+    }
+
+    pub fn top(&self) -> Option<(u8, u8, f32)> {
+        self.len.checked_sub(1).map(|i| self.keys[i])
+    }
+
+    pub fn clear(&mut self) {
+        self.len = 0;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -176,5 +230,23 @@ mod tests {
             "then the oldest held"
         );
         assert_eq!(v.active_count(), MAX_VOICES);
+    }
+
+    #[test]
+    fn the_stack_gives_the_latest_key_still_held() {
+        let mut s = NoteStack::default();
+        s.push(0, 60, 1.0);
+        s.push(0, 64, 0.5);
+        s.push(0, 67, 0.7);
+        assert!(s.remove(0, 64));
+        assert!(!s.remove(0, 64));
+        assert_eq!(s.top(), Some((0, 67, 0.7)));
+        s.remove(0, 67);
+        assert_eq!(s.top(), Some((0, 60, 1.0)));
+        for k in 0..20 {
+            s.push(1, k, 1.0);
+        }
+        assert_eq!(s.top(), Some((1, 19, 1.0)));
+        assert!(!s.remove(0, 60), "the oldest were forgotten");
     }
 }

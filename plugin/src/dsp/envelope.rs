@@ -19,6 +19,8 @@ pub struct Envelope {
     /// Samples left in the release: counted, because summing float steps can miss zero by a
     /// rounding error and end a sample late.
     release_left: u32,
+    /// Samples the release holds its level before it starts to fall.
+    hold_left: u32,
     attack_step: f32,
     release_samples: u32,
 }
@@ -30,6 +32,7 @@ impl Envelope {
             level: 0.0,
             step: 0.0,
             release_left: 0,
+            hold_left: 0,
             attack_step: 1.0,
             release_samples: 1,
         };
@@ -51,9 +54,16 @@ impl Envelope {
 
     /// Starts the release from the current level; it lasts the release time whatever that level.
     pub fn release(&mut self) {
+        self.release_after(0);
+    }
+
+    /// As `release`, holding the current level for `hold` samples first (a gate that closes at
+    /// the end of a release shaped elsewhere).
+    pub fn release_after(&mut self, hold: u32) {
         if self.stage == Stage::Idle {
             return;
         }
+        self.hold_left = hold;
         self.stage = Stage::Release;
         self.step = -self.level / self.release_samples as f32;
         self.release_left = self.release_samples;
@@ -98,6 +108,7 @@ impl Envelope {
                     self.stage = Stage::Sustain;
                 }
             }
+            Stage::Release if self.hold_left > 0 => self.hold_left -= 1,
             Stage::Release => {
                 self.release_left -= 1;
                 self.level += self.step;
@@ -142,5 +153,17 @@ mod tests {
         env.release();
         let out: Vec<f32> = (0..5).map(|_| env.next()).collect();
         assert!(out[3] > 0.0 && out[4] == 0.0, "{out:?}");
+    }
+
+    #[test]
+    fn a_held_release_keeps_its_level_then_falls_in_its_time() {
+        let mut env = Envelope::new(0.001, 0.004, 1000.0);
+        env.trigger();
+        env.next();
+        env.release_after(3);
+        let out: Vec<f32> = (0..8).map(|_| env.next()).collect();
+        assert_eq!(out[..3], [1.0; 3]);
+        assert!(out[5] > 0.0 && out[6] == 0.0, "{out:?}");
+        assert!(!env.is_active());
     }
 }

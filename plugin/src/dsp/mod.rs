@@ -8,5 +8,7 @@ pub mod frames;
 pub mod harmonic;
 pub mod noise;
 pub mod reverb;
+pub mod shape;
 pub mod smoother;
 pub mod synth;
+pub mod width;

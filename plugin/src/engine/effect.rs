@@ -111,16 +111,17 @@ impl Effect {
             p.timbre.frame(
                 0,
                 decision.from_silence,
-                decision.f0_hz,
-                decision.loudness_db,
+                p.tone.decoder_f0(decision.f0_hz),
+                p.tone.decoder_loudness(decision.loudness_db),
             )
         });
         let mut plan = [None; MAX_VOICES];
         plan[0] = Some(VoicePlan {
             f0_hz: decision.f0_hz,
-            gain: decision.gain,
+            gain: decision.gain * p.tone.level(),
             from_silence: decision.from_silence,
             source,
+            shape: p.tone.shape(1.0, 1.0),
         });
         plan
     }

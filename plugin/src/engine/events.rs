@@ -27,6 +27,45 @@ pub enum Event {
     AllNotesOff {
         time: u32,
     },
+    /// Silence every note at once (MIDI "all sound off").
+    AllSoundOff {
+        time: u32,
+    },
+    /// The length of the next note-on of (channel, key), when the player knows it ahead (a MIDI
+    /// file): the expression's peak position is laid out over it.
+    NoteLength {
+        time: u32,
+        channel: u8,
+        key: u8,
+        seconds: f32,
+    },
+    /// A channel's pitch bend, -1..1.
+    PitchBend {
+        time: u32,
+        channel: u8,
+        value: f32,
+    },
+    /// A MIDI controller (CC), 0..1.
+    Controller {
+        time: u32,
+        channel: u8,
+        cc: u8,
+        value: f32,
+    },
+    /// Channel aftertouch, 0..1.
+    ChannelPressure {
+        time: u32,
+        channel: u8,
+        value: f32,
+    },
+    /// One note's own modulation: polyphonic aftertouch, CLAP note expressions. `key` None:
+    /// every note of the channel.
+    NoteExpression {
+        time: u32,
+        channel: u8,
+        key: Option<u8>,
+        expression: NoteExpression,
+    },
     /// A knob moves (automation), from this sample on.
     Param {
         time: u32,
@@ -34,26 +73,40 @@ pub enum Event {
     },
 }
 
+/// A note's own modulation, in the units CLAP's note expressions use.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum NoteExpression {
+    /// Semitones, added to the pitch.
+    Tuning(f32),
+    /// Linear gain, 0..4.
+    Volume(f32),
+    /// 0..1, as aftertouch.
+    Pressure(f32),
+    /// 0..1, centre 0.5.
+    Brightness(f32),
+    /// 0..1 of the mod wheel's vibrato.
+    Vibrato(f32),
+    /// 0..1, as CC11 for this note.
+    Expression(f32),
+}
+
 impl Event {
     /// The same event at sample offset `time` (events move between blocks).
-    pub fn at(self, time: u32) -> Self {
-        match self {
-            Event::NoteOn {
-                channel,
-                key,
-                velocity,
-                ..
-            } => Event::NoteOn {
-                time,
-                channel,
-                key,
-                velocity,
-            },
-            Event::NoteOff { channel, key, .. } => Event::NoteOff { time, channel, key },
-            Event::Choke { channel, key, .. } => Event::Choke { time, channel, key },
-            Event::AllNotesOff { .. } => Event::AllNotesOff { time },
-            Event::Param { change, .. } => Event::Param { time, change },
+    pub fn at(mut self, at: u32) -> Self {
+        match &mut self {
+            Event::NoteOn { time, .. }
+            | Event::NoteOff { time, .. }
+            | Event::Choke { time, .. }
+            | Event::AllNotesOff { time }
+            | Event::AllSoundOff { time }
+            | Event::NoteLength { time, .. }
+            | Event::PitchBend { time, .. }
+            | Event::Controller { time, .. }
+            | Event::ChannelPressure { time, .. }
+            | Event::NoteExpression { time, .. }
+            | Event::Param { time, .. } => *time = at,
         }
+        self
     }
 
     pub fn time(&self) -> u32 {
@@ -62,6 +115,12 @@ impl Event {
             | Event::NoteOff { time, .. }
             | Event::Choke { time, .. }
             | Event::AllNotesOff { time }
+            | Event::AllSoundOff { time }
+            | Event::NoteLength { time, .. }
+            | Event::PitchBend { time, .. }
+            | Event::Controller { time, .. }
+            | Event::ChannelPressure { time, .. }
+            | Event::NoteExpression { time, .. }
             | Event::Param { time, .. } => time,
         }
     }

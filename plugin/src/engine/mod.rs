@@ -30,6 +30,7 @@ mod plan;
 mod schedule;
 pub mod telemetry;
 pub mod timbre;
+mod tone;
 mod voice;
 pub mod voicing;
 
@@ -53,6 +54,7 @@ use output::Output;
 use plan::{Counts, Cursor, Planning, Plans};
 use schedule::{Action, Schedule};
 use timbre::{Decoding, FixedSpectrum, Timbre, Wait};
+use tone::Tone;
 use voice::Voices;
 
 /// Longest stretch rendered at once: the scratch buffers' length.
@@ -97,6 +99,7 @@ enum Performer {
 pub struct Engine {
     performer: Performer,
     timbre: Timbre,
+    tone: Tone,
     plans: Plans,
     schedule: Schedule,
     voices: Voices,
@@ -186,10 +189,7 @@ impl Engine {
         let params = setup.params;
         let (performer, voice_count, dry_channels) = match setup.mode {
             Mode::Instrument => (
-                Performer::Instrument(Instrument::new(
-                    params.attack_seconds,
-                    params.release_seconds,
-                )),
+                Performer::Instrument(Instrument::new(params.performance())),
                 MAX_VOICES,
                 0,
             ),
@@ -211,6 +211,7 @@ impl Engine {
             schedule: Schedule::with_capacity(SCHEDULE_CAPACITY),
             voices: Voices::new(voice_count, &config, RENDER_CHUNK),
             output: Output::new(sample_rate, dry_channels, latency as usize, RENDER_CHUNK),
+            tone: Tone::new(&params),
             planned: Cursor::new(config.sample_rate, FRAME_RATE_HZ),
             played: Cursor::new(config.sample_rate, FRAME_RATE_HZ),
             timbre,
@@ -320,6 +321,7 @@ impl Engine {
             Performer::Effect(e) => e.reset(self.params.input_gain_db),
         }
         self.timbre.reset();
+        self.tone.reset(&self.params);
         self.plans.clear();
         self.schedule.clear();
         self.voices.kill_all();
@@ -327,8 +329,7 @@ impl Engine {
             // The effect's voice plays what its frames say; it starts silent.
             self.voices.open(0, self.played.segment);
         }
-        let p = &self.params;
-        self.output.reset(p.output_gain_db, p.reverb_mix, p.bypass);
+        self.output.reset(&self.params);
     }
 
     /// Processes one block in place. `channels` all have the same length; the first
@@ -433,6 +434,7 @@ impl Engine {
             sample_rate: self.sample_rate,
             latency: self.timbre.latency_frames(),
             timbre: &mut self.timbre,
+            tone: &self.tone,
             schedule: &mut self.schedule,
             counts: &mut self.counts,
         };
@@ -442,6 +444,10 @@ impl Engine {
     fn plan_event(&mut self, event: &Event) {
         if let Event::Param { change, .. } = *event {
             self.params.apply(change);
+            self.tone.set(change);
+            if let Performer::Instrument(i) = &mut self.performer {
+                i.set_settings(self.params.performance());
+            }
         }
         let (performer, mut planning) = self.planner();
         match performer {
@@ -452,6 +458,7 @@ impl Engine {
 
     fn plan_frame(&mut self) {
         let index = self.planned.index;
+        self.tone.next_frame();
         let (performer, mut planning) = self.planner();
         let plan = match performer {
             Performer::Instrument(i) => i.plan(&mut planning),
@@ -501,10 +508,7 @@ impl Engine {
             // The dry path takes the input before the output replaces it.
             self.output.take_dry(&channels[..input_channels], at, end);
             self.voices.render(&mut channels[0][at..end]);
-            let (first, rest) = channels.split_first_mut().expect("one channel at least");
-            for channel in rest.iter_mut() {
-                channel[at..end].copy_from_slice(&first[at..end]);
-            }
+            self.output.spread(channels, at, end);
             self.output.process(channels, at, end);
             self.played.advance(n);
             at = end;
@@ -515,6 +519,7 @@ impl Engine {
         match change {
             ParamChange::OutputGainDb(db) => self.output.set_output_gain(db),
             ParamChange::ReverbMix(mix) => self.output.set_reverb_mix(mix),
+            ParamChange::Width(width) => self.output.set_width(width),
             ParamChange::Bypass(bypass) => self.output.set_bypass(bypass),
             _ => {}
         }
@@ -542,8 +547,15 @@ impl Engine {
                         // Too late: start silent and fade in on the next frame's controls.
                         controls.amplitude = 0.0;
                     }
-                    self.voices
-                        .start(voice, segment, pos, start.f0_hz, attack_seconds);
+                    self.voices.start(
+                        voice,
+                        segment,
+                        pos,
+                        start.f0_hz,
+                        start.gain,
+                        start.shape,
+                        attack_seconds,
+                    );
                 }
                 Action::Start {
                     voice,
@@ -552,8 +564,9 @@ impl Engine {
                 } => self.voices.trigger(voice, attack_seconds),
                 Action::Release {
                     voice,
-                    release_seconds,
-                } => self.voices.release(voice, release_seconds),
+                    hold_seconds,
+                    fade_seconds,
+                } => self.voices.release(voice, hold_seconds, fade_seconds),
                 Action::Kill { voice } => self.voices.kill(voice),
             }
         }
@@ -576,7 +589,7 @@ impl Engine {
                             .resolve(source, wait, self.voices.controls_mut(voice));
                     }
                     self.voices
-                        .push(voice, segment, p.f0_hz, p.gain, p.from_silence);
+                        .push(voice, segment, p.f0_hz, p.gain, p.shape, p.from_silence);
                 }
                 _ if self.voices.is_sounding(voice) => self.voices.hold(voice, segment),
                 _ => {}

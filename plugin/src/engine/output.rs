@@ -1,10 +1,13 @@
-//! The last stage both plugins share: reverb (wet/dry), output gain, and the host's bypass,
+//! The last stage both plugins share: stereo width, reverb (wet/dry), output gain, and the
+//! host's bypass,
 //! which crossfades to the input delayed by the plugin's latency (the effect) or to silence (the
 //! instrument), so that bypassing neither clicks nor shifts the track in time.
 
+use super::params::Params;
 use crate::dsp::delay::Delay;
 use crate::dsp::reverb::{builtin_room_ir, Reverb};
 use crate::dsp::smoother::LinearSmoother;
+use crate::dsp::width::Width;
 
 /// Gain knobs take this long to reach a new value, so that automation does not zipper.
 const GAIN_RAMP_SECONDS: f32 = 0.02;
@@ -16,6 +19,7 @@ pub fn db_to_gain(db: f32) -> f32 {
 }
 
 pub struct Output {
+    width: Width,
     reverb: Reverb,
     /// The reverb was skipped while dry and must be cleared before it is heard again.
     reverb_idle: bool,
@@ -39,6 +43,7 @@ impl Output {
         let mut reverb = Reverb::with_mix(&builtin_room_ir(sample_rate), sample_rate, 1.0);
         reverb.reset();
         Self {
+            width: Width::new(0.0, sample_rate),
             reverb,
             reverb_idle: true,
             output_gain: LinearSmoother::new(1.0, GAIN_RAMP_SECONDS, sample_rate),
@@ -60,17 +65,22 @@ impl Output {
         self.reverb_mix.set_target(mix.clamp(0.0, 1.0));
     }
 
+    pub fn set_width(&mut self, width: f32) {
+        self.width.set_width(width);
+    }
+
     pub fn set_bypass(&mut self, bypass: bool) {
         self.engaged.set_target(if bypass { 0.0 } else { 1.0 });
     }
 
     /// Settles every knob where it is going and silences the reverb and the dry path (a
     /// transport jump: nothing old may play on).
-    pub fn reset(&mut self, output_gain_db: f32, reverb_mix: f32, bypass: bool) {
+    pub fn reset(&mut self, p: &Params) {
         self.reverb.reset();
-        self.output_gain.reset(db_to_gain(output_gain_db));
-        self.reverb_mix.reset(reverb_mix.clamp(0.0, 1.0));
-        self.engaged.reset(if bypass { 0.0 } else { 1.0 });
+        self.width.reset(p.width);
+        self.output_gain.reset(db_to_gain(p.output_gain_db));
+        self.reverb_mix.reset(p.reverb_mix.clamp(0.0, 1.0));
+        self.engaged.reset(if p.bypass { 0.0 } else { 1.0 });
         self.dry.iter_mut().for_each(Delay::clear);
     }
 
@@ -91,6 +101,21 @@ impl Output {
                     delay.process(&x, &mut out[i..i + 1]);
                 }
             }
+        }
+    }
+
+    /// The synth's mono signal, in the first channel, spread over all of them: the first two
+    /// as wide as the width says, any others as the first.
+    pub fn spread(&mut self, channels: &mut [&mut [f32]], from: usize, to: usize) {
+        let Some((first, rest)) = channels.split_first_mut() else {
+            return;
+        };
+        for channel in rest.iter_mut() {
+            channel[from..to].copy_from_slice(&first[from..to]);
+        }
+        if let Some(second) = rest.first_mut() {
+            self.width
+                .process(&mut first[from..to], &mut second[from..to]);
         }
     }
 

@@ -4,6 +4,8 @@
 
 use super::schedule::{Action, Schedule};
 use super::timbre::{Source, Timbre};
+use super::tone::Tone;
+use crate::dsp::shape::Shape;
 use crate::grid::Segment;
 use crate::limits::MAX_VOICES;
 
@@ -58,6 +60,8 @@ pub struct VoicePlan {
     pub from_silence: bool,
     /// Where the controls come from; None for a silent frame, which needs none.
     pub source: Option<Source>,
+    /// The timbre controls applied to them.
+    pub shape: Shape,
 }
 
 pub type FramePlan = [Option<VoicePlan>; MAX_VOICES];
@@ -106,6 +110,7 @@ pub struct Planning<'a> {
     /// Segments between planning and playing.
     pub latency: u64,
     pub timbre: &'a mut Timbre,
+    pub tone: &'a Tone,
     pub schedule: &'a mut Schedule,
     pub counts: &'a mut Counts,
 }

@@ -5,6 +5,7 @@
 //! sample. Without a decoder the latency is zero and an action is heard where it was decided.
 
 use super::timbre::Source;
+use crate::dsp::shape::Shape;
 
 /// What happens to a voice when its action comes due.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -16,9 +17,11 @@ pub enum Action {
         attack_seconds: f32,
         start: Option<StartFrame>,
     },
+    /// Gate off: it holds for `hold_seconds`, then fades over `fade_seconds`.
     Release {
         voice: usize,
-        release_seconds: f32,
+        hold_seconds: f32,
+        fade_seconds: f32,
     },
     Kill {
         voice: usize,
@@ -30,6 +33,8 @@ pub enum Action {
 pub struct StartFrame {
     pub f0_hz: f32,
     pub source: Source,
+    pub gain: f32,
+    pub shape: Shape,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -112,7 +117,8 @@ mod tests {
     fn release(voice: usize) -> Action {
         Action::Release {
             voice,
-            release_seconds: 0.1,
+            hold_seconds: 0.0,
+            fade_seconds: 0.1,
         }
     }
 

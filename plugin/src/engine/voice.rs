@@ -2,11 +2,23 @@
 //! control frame per segment of the frame grid, times a sample-accurate gate envelope, so that
 //! note timing does not depend on the 4 ms frames. The instrument has eight; the effect one,
 //! whose gate stays open (its level is in its frames). Both plugins share this stage.
+//!
+//! The instrument's note envelope shapes the loudness the decoder is asked for
+//! (`control::adsr`); the gate here only guards a note's ends against clicks: it opens over at
+//! most `GATE_ATTACK_SECONDS` and closes over the last `GATE_FADE_SECONDS` of the release.
+//! The timbre knobs after the decoder (`dsp::shape`) are applied here, frame by frame.
 
 use crate::dsp::envelope::Envelope;
 use crate::dsp::frames::Frame;
+use crate::dsp::harmonic::harmonics_below_nyquist;
+use crate::dsp::shape::{Shape, Shaper};
 use crate::dsp::synth::{SynthConfig, VoiceSynth};
 use crate::grid::Segment;
+
+/// The gate opens over at most this long (less when the note's attack is shorter).
+pub const GATE_ATTACK_SECONDS: f32 = 0.002;
+/// The gate closes over the last this long of a release (all of it when it is shorter).
+pub const GATE_FADE_SECONDS: f32 = 0.01;
 
 /// One frame's synthesis controls, as a decoder makes them (or the fixed spectrum).
 #[derive(Debug, Clone)]
@@ -32,23 +44,41 @@ struct Voice {
     /// The latest controls (held through an underrun) and the pitch they play at.
     controls: Controls,
     f0_hz: f32,
-    /// `controls.noise` times the frame's gain, as played.
+    /// `controls` shaped and times the frame's gain, as played.
     noise: Vec<f32>,
-    /// The gain of the frame last pushed, for a frame that is held.
+    harmonics: Vec<f32>,
+    /// The gain and shape of the frame last pushed, for a frame that is held.
     gain: f32,
+    shape: Shape,
 }
 
 impl Voice {
-    /// The synth, and the frame the voice's controls make at `gain`.
-    fn synth_and_frame(&mut self, gain: f32) -> (&mut VoiceSynth, Frame<'_>) {
+    /// The synth, and the frame the voice's controls make at `gain` with `shape`.
+    fn synth_and_frame(
+        &mut self,
+        gain: f32,
+        shape: Shape,
+        shaper: &Shaper,
+        sample_rate: f32,
+    ) -> (&mut VoiceSynth, Frame<'_>) {
+        let noise_gain = gain * shape.noise_gain;
         for (played, n) in self.noise.iter_mut().zip(&self.controls.noise) {
-            *played = n * gain;
+            *played = n * noise_gain;
         }
+        let audible =
+            harmonics_below_nyquist(self.f0_hz as f64, sample_rate as f64, self.harmonics.len());
+        shaper.apply(
+            &self.controls.harmonics,
+            audible,
+            &shape,
+            &mut self.harmonics,
+        );
         self.gain = gain;
+        self.shape = shape;
         let frame = Frame {
             f0_hz: self.f0_hz,
-            amplitude: self.controls.amplitude * gain,
-            harmonics: &self.controls.harmonics,
+            amplitude: self.controls.amplitude * gain * shape.harmonic_gain,
+            harmonics: &self.harmonics,
             noise: &self.noise,
         };
         (&mut self.synth, frame)
@@ -58,6 +88,7 @@ impl Voice {
 pub struct Voices {
     voices: Vec<Voice>,
     sample_rate: f32,
+    shaper: Shaper,
     scratch: Vec<f32>,
 }
 
@@ -76,12 +107,15 @@ impl Voices {
                 controls: Controls::silent(config.harmonics, config.noise_bands),
                 f0_hz: 0.0,
                 noise: vec![0.0; config.noise_bands],
+                harmonics: vec![0.0; config.harmonics],
                 gain: 0.0,
+                shape: Shape::NEUTRAL,
             })
             .collect();
         Self {
             voices,
             sample_rate,
+            shaper: Shaper::new(config.harmonics),
             scratch: vec![0.0; chunk],
         }
     }
@@ -100,23 +134,24 @@ impl Voices {
     }
 
     /// At a segment's start: the frame `voice` moves towards over it, at `f0_hz`, its controls
-    /// times `gain`. `from_silence`: the voice starts there at phase zero, fading in over the
-    /// segment.
+    /// shaped and times `gain`. `from_silence`: the voice starts there at phase zero, fading
+    /// in over the segment.
     pub fn push(
         &mut self,
         voice: usize,
         segment: Segment,
         f0_hz: f32,
         gain: f32,
+        shape: Shape,
         from_silence: bool,
     ) {
         let v = &mut self.voices[voice];
         v.f0_hz = f0_hz;
         if from_silence {
-            let (synth, frame) = v.synth_and_frame(0.0);
+            let (synth, frame) = v.synth_and_frame(0.0, shape, &self.shaper, self.sample_rate);
             synth.reset(&frame, segment);
         }
-        let (synth, frame) = v.synth_and_frame(gain);
+        let (synth, frame) = v.synth_and_frame(gain, shape, &self.shaper, self.sample_rate);
         synth.push(&frame, segment);
     }
 
@@ -124,23 +159,27 @@ impl Voices {
     /// the frame plan no longer covers): it keeps its controls.
     pub fn hold(&mut self, voice: usize, segment: Segment) {
         let v = &mut self.voices[voice];
-        let (synth, frame) = v.synth_and_frame(v.gain);
+        let (gain, shape) = (v.gain, v.shape);
+        let (synth, frame) = v.synth_and_frame(gain, shape, &self.shaper, self.sample_rate);
         synth.push(&frame, segment);
     }
 
     /// A silent voice starts `offset` samples into `segment`, on that very sample, at phase zero,
-    /// with its controls as they are; its gate opens with this attack.
+    /// with its controls as they are (shaped, times `gain`); its gate opens with this attack.
+    #[allow(clippy::too_many_arguments)]
     pub fn start(
         &mut self,
         voice: usize,
         segment: Segment,
         offset: usize,
         f0_hz: f32,
+        gain: f32,
+        shape: Shape,
         attack: f32,
     ) {
         let v = &mut self.voices[voice];
         v.f0_hz = f0_hz;
-        let (synth, frame) = v.synth_and_frame(1.0);
+        let (synth, frame) = v.synth_and_frame(gain, shape, &self.shaper, self.sample_rate);
         synth.reset(&frame, segment);
         synth.push(&frame, segment);
         synth.start_at(offset);
@@ -150,14 +189,17 @@ impl Voices {
     /// Opens a sounding voice's gate again (a retriggered or stolen note): no jump, no new phase.
     pub fn trigger(&mut self, voice: usize, attack: f32) {
         let v = &mut self.voices[voice];
-        v.gate.set_times(attack, 1.0, self.sample_rate);
+        v.gate
+            .set_times(attack.min(GATE_ATTACK_SECONDS), 1.0, self.sample_rate);
         v.gate.trigger();
     }
 
-    pub fn release(&mut self, voice: usize, release: f32) {
+    /// Closes the gate: it holds for `hold` seconds, then fades over `fade`.
+    pub fn release(&mut self, voice: usize, hold: f32, fade: f32) {
         let v = &mut self.voices[voice];
-        v.gate.set_times(1.0, release, self.sample_rate);
-        v.gate.release();
+        v.gate.set_times(1.0, fade, self.sample_rate);
+        v.gate
+            .release_after((hold.max(0.0) * self.sample_rate).round() as u32);
     }
 
     pub fn kill(&mut self, voice: usize) {
@@ -170,7 +212,7 @@ impl Voices {
         let v = &mut self.voices[voice];
         v.gate.open();
         v.controls.amplitude = 0.0;
-        let (synth, frame) = v.synth_and_frame(0.0);
+        let (synth, frame) = v.synth_and_frame(0.0, Shape::NEUTRAL, &self.shaper, self.sample_rate);
         synth.reset(&frame, segment);
         synth.push(&frame, segment);
     }
