@@ -9,7 +9,9 @@ use clack_extensions::latency::{HostLatency, HostLatencyImpl, PluginLatency};
 use clack_extensions::params::{ParamInfoBuffer, ParamInfoFlags, PluginParams};
 use clack_extensions::render::{PluginRender, RenderMode};
 use clack_extensions::state::PluginState;
-use clack_host::events::event_types::{NoteOffEvent, NoteOnEvent, ParamValueEvent};
+use clack_host::events::event_types::{
+    MidiEvent, NoteExpressionEvent, NoteExpressionType, NoteOffEvent, NoteOnEvent, ParamValueEvent,
+};
 use clack_host::events::Match;
 use clack_host::prelude::*;
 use std::ffi::CString;
@@ -123,6 +125,7 @@ impl ClapBundle {
             sample_rate: 0.0,
             pacing: Pacing::BackToBack,
             pending_params: Vec::new(),
+            pending_events: Vec::new(),
         })
     }
 }
@@ -147,10 +150,15 @@ pub enum Pacing {
 }
 
 /// One event of a block, before it is written to the host's event buffer.
+#[derive(Debug, Clone, Copy)]
 enum BlockEvent {
     Param(ClapId, f64),
     NoteOn(Note),
     NoteOff(Note),
+    /// A raw MIDI 1 message (CLAP_EVENT_MIDI), as hosts send controllers and pitch bend.
+    Midi([u8; 3]),
+    /// A CLAP note expression for (channel, key).
+    Expression(u8, u8, NoteExpressionType, f64),
 }
 
 pub struct ClapPlugin {
@@ -164,6 +172,8 @@ pub struct ClapPlugin {
     /// Parameter changes for the next render: (sample, id, value), sent inside the block that
     /// holds the sample, at its offset.
     pending_params: Vec<(usize, ClapId, f64)>,
+    /// MIDI messages and note expressions for the next render, likewise.
+    pending_events: Vec<(usize, BlockEvent)>,
 }
 
 impl ClapPlugin {
@@ -282,6 +292,24 @@ impl ClapPlugin {
     }
 
     /// The parameter's current value, in CLAP's terms (see `set_param`).
+    /// Sends the MIDI 1 message `bytes` at sample `at` of the next render.
+    pub fn midi_at(&mut self, at: usize, bytes: [u8; 3]) {
+        self.pending_events.push((at, BlockEvent::Midi(bytes)));
+    }
+
+    /// Sends a note expression to (channel, key) at sample `at` of the next render.
+    pub fn note_expression_at(
+        &mut self,
+        at: usize,
+        channel: u8,
+        key: u8,
+        kind: NoteExpressionType,
+        value: f64,
+    ) {
+        self.pending_events
+            .push((at, BlockEvent::Expression(channel, key, kind, value)));
+    }
+
     pub fn param_value(&mut self, id: ClapId) -> Option<f64> {
         let mut handle = self.instance.plugin_handle();
         let params = handle.get_extension::<PluginParams>()?;
@@ -363,6 +391,9 @@ impl ClapPlugin {
         block_sizes: &[usize],
     ) -> Vec<Vec<f32>> {
         let params = std::mem::take(&mut self.pending_params);
+        let mut others = std::mem::take(&mut self.pending_events);
+        others.sort_by_key(|(at, _)| *at);
+        let mut next_other = 0usize;
         let (pacing, sample_rate) = (self.pacing, self.sample_rate);
         let processor = self.processor.as_mut().expect("activate() first");
         let mut events: Vec<(usize, bool, Note)> = Vec::new();
@@ -414,6 +445,12 @@ impl ClapPlugin {
                 block_events.push(((at.max(pos) - pos) as u32, event));
                 next_event += 1;
             }
+            while next_other < others.len() && others[next_other].0 < pos + n {
+                let (at, event) = others[next_other];
+                block_events.push(((at.max(pos) - pos) as u32, event));
+                next_other += 1;
+            }
+            // Stable: MIDI and expressions keep their order among themselves.
             block_events
                 .sort_by_key(|&(time, ref event)| (time, !matches!(event, BlockEvent::Param(..))));
             for (time, event) in block_events {
@@ -427,6 +464,11 @@ impl ClapPlugin {
                     }
                     BlockEvent::NoteOff(note) => {
                         event_buffer.push(&NoteOffEvent::new(time, pckn(note), 0.0))
+                    }
+                    BlockEvent::Midi(bytes) => event_buffer.push(&MidiEvent::new(time, 0, bytes)),
+                    BlockEvent::Expression(channel, key, kind, value) => {
+                        let pckn = Pckn::new(0u16, channel as u16, key as u16, Match::All);
+                        event_buffer.push(&NoteExpressionEvent::new(time, pckn, kind, value))
                     }
                 }
             }

@@ -4,20 +4,28 @@
 //! frame boundaries, a note's first sample); a short gate after the decoder only guards the
 //! ends against clicks (`engine::voice`).
 //!
-//! Segments are linear in amplitude, like DDSP-VST's. A retrigger starts the attack from the
-//! level the note has, at the attack's slope, so a stolen or repeated note does not jump; the
-//! release starts from the level at the note-off and lasts the release time exactly, so the
-//! voice's end is known when it is released.
+//! The attack rises linearly in amplitude, like DDSP-VST's; the decay and the release move
+//! linearly in dB, as an instrument's sound dies away (exponentially): the decay from the top to
+//! the sustain level, the release at `RELEASE_FALL_DB` per release time (the release time is
+//! a T60, as acousticians measure a sound dying away), until the note reaches silence (DDSP's
+//! floor, `SILENCE_DB`): a loud note rings longer than a soft one, as an instrument does. A model's card can give its instrument's own attack and release in these terms,
+//! measured on its recordings. A retrigger starts the attack from the level the note has, at
+//! the attack's slope, so a stolen or repeated note does not jump; the release starts from the
+//! level at the note-off and lasts the release time exactly, so the voice's end is known when
+//! it is released.
 
 /// The decoder is asked for at least this loudness: DDSP's floor, silence to every model.
 pub const SILENCE_DB: f32 = -80.0;
+
+/// The release falls this far over its time (the time is a T60).
+pub const RELEASE_FALL_DB: f32 = 60.0;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct AdsrTimes {
     pub attack_seconds: f32,
     pub decay_seconds: f32,
-    /// Linear amplitude, 0..1.
-    pub sustain: f32,
+    /// dB, at most 0.
+    pub sustain_db: f32,
     pub release_seconds: f32,
 }
 
@@ -28,9 +36,11 @@ enum Stage {
         since: f64,
         from: f32,
     },
+    /// From `from_db` at `since`, for `seconds`.
     Released {
         since: f64,
-        from: f32,
+        from_db: f32,
+        seconds: f32,
     },
 }
 
@@ -59,18 +69,30 @@ impl Adsr {
         self.stage = Stage::Held { since: now, from };
     }
 
-    /// The note is let go at `now`; it is silent `release_seconds` later (the release time
-    /// is the one set now, not at the note-on).
-    pub fn release(&mut self, now: f64, release_seconds: f32) {
+    /// The note is let go at `now`, `above_silence` dB above silence: it falls at
+    /// `RELEASE_FALL_DB` per `release_seconds` (the release time set now, not at the note-on)
+    /// and is over when it has fallen that far. Returns how long that takes.
+    pub fn release(&mut self, now: f64, release_seconds: f32, above_silence: f32) -> f32 {
         if let Stage::Held { .. } = self.stage {
-            let from = self.level(now);
+            let from_db = self.level_db(now);
             self.times.release_seconds = sane(AdsrTimes {
                 release_seconds,
                 ..self.times
             })
             .release_seconds;
-            self.stage = Stage::Released { since: now, from };
+            let fall = if above_silence.is_finite() {
+                above_silence.clamp(1.0, 200.0)
+            } else {
+                RELEASE_FALL_DB
+            };
+            let seconds = self.times.release_seconds * fall / RELEASE_FALL_DB;
+            self.stage = Stage::Released {
+                since: now,
+                from_db,
+                seconds,
+            };
         }
+        self.silent_at().map_or(0.0, |at| (at - now) as f32)
     }
 
     pub fn is_released(&self) -> bool {
@@ -80,42 +102,50 @@ impl Adsr {
     /// The time the release ends, if released.
     pub fn silent_at(&self) -> Option<f64> {
         match self.stage {
-            Stage::Released { since, .. } => Some(since + self.times.release_seconds as f64),
+            Stage::Released { since, seconds, .. } => Some(since + seconds as f64),
             Stage::Held { .. } => None,
         }
     }
 
-    /// Amplitude 0..1 at `now` (seconds).
-    pub fn level(&self, now: f64) -> f32 {
+    /// The level in dB at `now` (seconds); -inf before the attack has begun and once over.
+    pub fn level_db(&self, now: f64) -> f32 {
         let t = &self.times;
         match self.stage {
             Stage::Held { since, from } => {
                 let mut s = (now - since).max(0.0) as f32;
                 let rise = (1.0 - from) * t.attack_seconds;
                 if s < rise {
-                    return from + s / t.attack_seconds;
+                    return 20.0 * (from + s / t.attack_seconds).log10();
                 }
                 s -= rise;
                 if s < t.decay_seconds {
-                    return 1.0 - (1.0 - t.sustain) * s / t.decay_seconds;
+                    return t.sustain_db * s / t.decay_seconds;
                 }
-                t.sustain
+                t.sustain_db
             }
-            Stage::Released { since, from } => {
+            Stage::Released {
+                since,
+                from_db,
+                seconds,
+            } => {
                 let s = (now - since).max(0.0) as f32;
-                (from * (1.0 - s / t.release_seconds)).max(0.0)
+                if s >= seconds {
+                    f32::NEG_INFINITY
+                } else {
+                    from_db - RELEASE_FALL_DB * s / t.release_seconds
+                }
             }
         }
     }
 
+    /// Amplitude 0..1 at `now`.
+    pub fn level(&self, now: f64) -> f32 {
+        10f32.powf(self.level_db(now) / 20.0)
+    }
+
     /// The loudness offset (dB) the level means, at least `SILENCE_DB`.
     pub fn loudness_db(&self, now: f64) -> f32 {
-        let level = self.level(now);
-        if level <= 0.0 {
-            SILENCE_DB
-        } else {
-            (20.0 * level.log10()).max(SILENCE_DB)
-        }
+        self.level_db(now).max(SILENCE_DB)
     }
 }
 
@@ -126,10 +156,10 @@ fn sane(t: AdsrTimes) -> AdsrTimes {
     AdsrTimes {
         attack_seconds: time(t.attack_seconds),
         decay_seconds: time(t.decay_seconds),
-        sustain: if t.sustain.is_finite() {
-            t.sustain.clamp(0.0, 1.0)
+        sustain_db: if t.sustain_db.is_finite() {
+            t.sustain_db.clamp(SILENCE_DB, 0.0)
         } else {
-            1.0
+            0.0
         },
         release_seconds: time(t.release_seconds),
     }
@@ -142,36 +172,43 @@ mod tests {
     const TIMES: AdsrTimes = AdsrTimes {
         attack_seconds: 0.1,
         decay_seconds: 0.2,
-        sustain: 0.5,
+        sustain_db: -12.0,
         release_seconds: 0.4,
     };
+
+    fn close(a: f32, b: f32) -> bool {
+        (a - b).abs() < 1e-3
+    }
 
     #[test]
     fn segments_reach_their_levels_at_their_times() {
         let mut env = Adsr::start(TIMES, 1.0);
         assert_eq!(env.level(1.0), 0.0);
-        assert!((env.level(1.05) - 0.5).abs() < 1e-4);
-        assert!((env.level(1.1) - 1.0).abs() < 1e-4);
-        assert!((env.level(1.2) - 0.75).abs() < 1e-4);
-        assert!((env.level(1.3) - 0.5).abs() < 1e-4);
-        assert_eq!(env.level(5.0), 0.5);
-        env.release(5.0, 0.4);
-        assert!((env.level(5.2) - 0.25).abs() < 1e-4);
-        assert_eq!(env.level(5.4), 0.0);
-        assert!((env.silent_at().unwrap() - 5.4).abs() < 1e-6);
-        assert_eq!(env.loudness_db(5.4), SILENCE_DB);
-        assert!((env.loudness_db(5.2) + 12.04).abs() < 0.01);
+        assert!(close(env.level(1.05), 0.5), "the attack is linear in amplitude");
+        assert!(close(env.level_db(1.1), 0.0));
+        assert!(close(env.level_db(1.2), -6.0), "the decay is linear in dB");
+        assert!(close(env.level_db(1.3), -12.0));
+        assert_eq!(env.level_db(5.0), -12.0);
+        // 72 dB above silence: 60 dB per 0.4 s, over in 0.48 s.
+        let seconds = env.release(5.0, 0.4, 72.0);
+        assert!(close(seconds, 0.48));
+        assert!(close(env.level_db(5.2), -42.0), "the release falls 60 dB in its time");
+        assert!(env.level(5.47) > 0.0);
+        assert_eq!(env.level(5.48), 0.0);
+        assert!((env.silent_at().unwrap() - 5.48).abs() < 1e-6);
+        assert_eq!(env.loudness_db(5.48), SILENCE_DB);
     }
 
     #[test]
     fn a_retrigger_starts_from_the_level_it_finds() {
         let mut env = Adsr::start(TIMES, 0.0);
-        env.release(1.0, 0.4);
-        // Half way through the release: 0.25.
-        env.retrigger(TIMES, 1.2);
-        assert!((env.level(1.2) - 0.25).abs() < 1e-4);
-        // The attack's slope is kept: 0.75 to go at 10 per second.
-        assert!((env.level(1.275) - 1.0).abs() < 1e-3);
+        env.release(1.0, 0.4, 60.0);
+        // A tenth into the release: 6 dB below the sustain, -18 dB.
+        env.retrigger(TIMES, 1.04);
+        let from = 10f32.powf(-18.0 / 20.0);
+        assert!(close(env.level(1.04), from));
+        // The attack's slope is kept: 1 - from to go at 10 per second.
+        assert!(close(env.level_db(1.04 + (1.0 - from as f64) / 10.0), 0.0));
         assert!(!env.is_released());
     }
 }

@@ -35,10 +35,22 @@ pub enum Aftertouch {
     Vibrato,
 }
 
+/// Where a note's attack and release come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum EnvelopeSource {
+    /// The model's own, measured on its instrument's recordings (its card), where it has them;
+    /// the knobs' otherwise.
+    #[default]
+    Model,
+    /// The Attack and Release knobs'.
+    Knobs,
+}
+
 /// The instrument's knobs, as far as a note's performance goes.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Settings {
     pub adsr: AdsrTimes,
+    pub envelope: EnvelopeSource,
     pub expression: Expression,
     /// Semitones at full bend (unless the channel set its own by RPN 0).
     pub bend_range: f32,
@@ -63,9 +75,10 @@ impl Default for Settings {
             adsr: AdsrTimes {
                 attack_seconds: 0.005,
                 decay_seconds: 0.2,
-                sustain: 1.0,
+                sustain_db: 0.0,
                 release_seconds: 0.08,
             },
+            envelope: EnvelopeSource::default(),
             expression: Expression::default(),
             bend_range: 2.0,
             mpe: false,

@@ -58,11 +58,11 @@ pub enum Event {
         channel: u8,
         value: f32,
     },
-    /// One note's own modulation: polyphonic aftertouch, CLAP note expressions. `key` None:
-    /// every note of the channel.
+    /// One note's own modulation: polyphonic aftertouch, CLAP note expressions. None for the
+    /// channel or the key matches every one.
     NoteExpression {
         time: u32,
-        channel: u8,
+        channel: Option<u8>,
         key: Option<u8>,
         expression: NoteExpression,
     },

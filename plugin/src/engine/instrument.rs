@@ -19,9 +19,10 @@ use super::params::ParamChange;
 use super::plan::{FramePlan, Planning, VoicePlan};
 use super::schedule::{Action, StartFrame};
 use super::voice::GATE_FADE_SECONDS;
+use crate::control::adsr::SILENCE_DB;
 use crate::control::channels::{Channels, Reaction};
 use crate::control::expression::NoteLengths;
-use crate::control::performance::{Note, Settings, VoiceMode};
+use crate::control::performance::{EnvelopeSource, Note, Settings, VoiceMode};
 use crate::control::voices::{NoteStack, Start, VoiceAllocator};
 use crate::limits::MAX_VOICES;
 
@@ -73,6 +74,19 @@ impl Instrument {
     /// controller ranges at once.
     pub fn set_settings(&mut self, settings: Settings) {
         self.settings = settings;
+    }
+
+    /// The settings a note starts with: the envelope's attack and release are the model's own
+    /// when the Envelope knob says so and the model has them.
+    fn note_settings(&self, p: &Planning) -> Settings {
+        let mut s = self.settings;
+        if s.envelope == EnvelopeSource::Model {
+            if let Some(natural) = p.timbre.natural_envelope() {
+                s.adsr.attack_seconds = natural.attack_seconds;
+                s.adsr.release_seconds = natural.release_seconds;
+            }
+        }
+        s
     }
 
     fn now(p: &Planning) -> f64 {
@@ -163,44 +177,44 @@ impl Instrument {
     ) {
         let length = self.take_length(channel, key);
         let now = Self::now(p);
+        let settings = self.note_settings(p);
         let Some(note) = self.notes[voice].as_mut() else {
             return self.start(voice, channel, key, velocity, p);
         };
-        note.restart(key, velocity, now, &self.settings, glide, length);
+        note.restart(key, velocity, now, &settings, glide, length);
         note.channel = channel;
         self.silent_at[voice] = None;
         p.schedule(Action::Start {
             voice,
-            attack_seconds: self.settings.adsr.attack_seconds,
+            attack_seconds: settings.adsr.attack_seconds,
             start: None,
         });
     }
 
     fn release(&mut self, voice: usize, p: &mut Planning) {
         let now = Self::now(p);
-        let Some(note) = self.notes[voice].as_mut() else {
+        let release = self.note_settings(p).adsr.release_seconds;
+        let Some(note) = self.notes[voice] else {
             return;
         };
         if note.envelope.is_released() {
             return;
         }
-        let release = self.settings.adsr.release_seconds;
-        let release = if release.is_finite() {
-            release.max(1e-5)
-        } else {
-            0.08
-        };
-        note.envelope.release(now, release);
+        // The note rings from where it is down to silence.
+        let c = note.conditioning(now, &self.channels, &self.settings, self.mpe_range);
+        let loudness = p.timbre.velocity_loudness(note.velocity) + c.loudness_db;
+        let note = self.notes[voice].as_mut().expect("checked above");
+        let seconds = note.envelope.release(now, release, loudness - SILENCE_DB);
         note.sustained = false;
         self.lengths.played((now - note.onset) as f32);
         self.allocator.note_off(note.channel, note.key);
         // As the gate counts it (`Envelope::set_times`).
-        let samples = (release * p.sample_rate).round().max(1.0) as u64;
+        let samples = (seconds * p.sample_rate).round().max(1.0) as u64;
         self.silent_at[voice] = Some(p.cursor.sample + samples);
-        let fade = GATE_FADE_SECONDS.min(release);
+        let fade = GATE_FADE_SECONDS.min(seconds);
         p.schedule(Action::Release {
             voice,
-            hold_seconds: release - fade,
+            hold_seconds: seconds - fade,
             fade_seconds: fade,
         });
     }
@@ -303,9 +317,9 @@ impl Instrument {
         }
     }
 
-    fn express(&mut self, channel: u8, key: Option<u8>, expression: NoteExpression) {
+    fn express(&mut self, channel: Option<u8>, key: Option<u8>, expression: NoteExpression) {
         for note in self.notes.iter_mut().flatten() {
-            if note.channel != channel || key.is_some_and(|k| k != note.key) {
+            if channel.is_some_and(|c| c != note.channel) || key.is_some_and(|k| k != note.key) {
                 continue;
             }
             let m = &mut note.modulation;

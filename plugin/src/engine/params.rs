@@ -9,7 +9,7 @@
 use crate::analysis::pitch::PitchConfig;
 use crate::control::adsr::AdsrTimes;
 use crate::control::expression::Expression;
-use crate::control::performance::{Aftertouch, Settings, VoiceMode};
+use crate::control::performance::{Aftertouch, EnvelopeSource, Settings, VoiceMode};
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Params {
@@ -20,6 +20,8 @@ pub struct Params {
     /// The envelope's sustain level, dB below the note's loudness.
     pub sustain_db: f32,
     pub release_seconds: f32,
+    /// Whether attack and release are the model's own or the knobs'.
+    pub envelope: EnvelopeSource,
     /// Reverb wet/dry, 0..1.
     pub reverb_mix: f32,
     /// Stereo width 0..1 (`dsp::width`).
@@ -59,6 +61,7 @@ impl Default for Params {
             decay_seconds: s.adsr.decay_seconds,
             sustain_db: 0.0,
             release_seconds: s.adsr.release_seconds,
+            envelope: s.envelope,
             reverb_mix: 0.0,
             width: 0.0,
             pitch: PitchConfig::default(),
@@ -116,6 +119,7 @@ knobs! {
     DecaySeconds(f32) => decay_seconds;
     SustainDb(f32) => sustain_db;
     ReleaseSeconds(f32) => release_seconds;
+    Envelope(EnvelopeSource) => envelope;
     ReverbMix(f32) => reverb_mix;
     Width(f32) => width;
     LowestPitchHz(f32) => pitch.min_hz;
@@ -183,9 +187,10 @@ impl Params {
             adsr: AdsrTimes {
                 attack_seconds: self.attack_seconds,
                 decay_seconds: self.decay_seconds,
-                sustain: 10f32.powf(self.sustain_db / 20.0),
+                sustain_db: self.sustain_db,
                 release_seconds: self.release_seconds,
             },
+            envelope: self.envelope,
             expression: self.expression,
             bend_range: self.bend_range,
             mpe: self.mpe,

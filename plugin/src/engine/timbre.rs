@@ -15,11 +15,18 @@ use std::time::{Duration, Instant};
 use super::voice::Controls;
 use crate::analysis::loudness::full_scale_sine_db;
 use crate::limits::MAX_VOICES;
-use crate::model::card::ModelCard;
+use crate::model::card::{ModelCard, NaturalEnvelope};
 use crate::model::inference::{FrameIndex, Job, Link, QUEUE_JOBS};
 
-/// Velocity 0..1 maps linearly in dB onto this range below the top.
-const VELOCITY_RANGE_DB: f32 = 36.0;
+/// Velocity maps onto loudness by General MIDI's curve, 40 log10(velocity) dB (SoundFont's
+/// default velocity modulator, so a phrase sounds as balanced as on a sampled instrument), at
+/// most this far below the top.
+const VELOCITY_RANGE_DB: f32 = 48.0;
+
+/// dB below the top for a velocity 0..1.
+fn velocity_below_top(velocity: f32) -> f32 {
+    (-40.0 * velocity.max(1e-4).log10()).clamp(0.0, VELOCITY_RANGE_DB)
+}
 
 /// The fixed spectrum's noise floor relative to its harmonic amplitude: a little breath.
 const FIXED_NOISE: f32 = 0.003;
@@ -81,16 +88,25 @@ impl Timbre {
     }
 
     /// The loudness a note of `velocity` (0..1) asks for: with a model, the top of the range
-    /// it was trained on minus up to VELOCITY_RANGE_DB; the fixed spectrum, a full-scale sine's
-    /// loudness minus the same.
+    /// it was trained on less the velocity's (`velocity_below_top`), within the range; the fixed
+    /// spectrum, a full-scale sine's loudness less the same.
     pub fn velocity_loudness(&self, velocity: f32) -> f32 {
+        let below = velocity_below_top(velocity);
         match self {
-            Timbre::Fixed(_) => full_scale_sine_db() - VELOCITY_RANGE_DB * (1.0 - velocity),
+            Timbre::Fixed(_) => full_scale_sine_db() - below,
             Timbre::Model(d) => {
                 let [lo, hi] = d.links.current.card().loudness_range_db;
-                let span = (hi - lo).clamp(0.0, VELOCITY_RANGE_DB as f64) as f32;
-                hi as f32 - span * (1.0 - velocity)
+                let span = (hi - lo).max(0.0) as f32;
+                hi as f32 - below.min(span)
             }
+        }
+    }
+
+    /// The model's own attack and release, when its card has them.
+    pub fn natural_envelope(&self) -> Option<NaturalEnvelope> {
+        match self {
+            Timbre::Fixed(_) => None,
+            Timbre::Model(d) => d.card().envelope,
         }
     }
 

@@ -34,8 +34,20 @@ pub struct ModelCard {
     pub loudness_range_db: [f64; 2],
     #[serde(default)]
     pub validation_loss: Option<f64>,
+    /// The instrument's own envelope, measured on its training recordings (`envelope.py`):
+    /// what the instrument plays with while its Envelope knob is on "Model".
+    #[serde(default)]
+    pub envelope: Option<NaturalEnvelope>,
     /// The `.onnx` file's SHA-256, so that a truncated or swapped file is named as such.
     pub onnx_sha256: String,
+}
+
+/// How the instrument's notes begin and end, in the terms of `control::adsr`: the attack's
+/// rise (linear in amplitude) and the release's 60 dB fall (linear in dB).
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq)]
+pub struct NaturalEnvelope {
+    pub attack_seconds: f32,
+    pub release_seconds: f32,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -93,6 +105,15 @@ impl ModelCard {
                 "card format {} (this build reads format {FORMAT}; update the plugin)",
                 self.format
             ));
+        }
+        if let Some(e) = self.envelope {
+            let sane = |s: f32| s.is_finite() && (0.0..=30.0).contains(&s);
+            if !sane(e.attack_seconds) || !sane(e.release_seconds) {
+                return fail(format!(
+                    "its envelope (attack {} s, release {} s) is not 0 to 30 s",
+                    e.attack_seconds, e.release_seconds
+                ));
+            }
         }
         if (self.frame_rate_hz - FRAME_RATE_HZ as f64).abs() > 1e-9 {
             return fail(format!(

@@ -1,6 +1,7 @@
 //! Turns the host's note events and in-block automation into engine events, into storage
 //! allocated at activation.
 
+use crate::engine::events::NoteExpression;
 use crate::engine::{Event, ParamChange};
 use nice_plug::midi::{Channel, Key};
 use nice_plug::prelude::*;
@@ -20,6 +21,15 @@ impl EventQueue {
 
     pub fn events(&self) -> &[Event] {
         &self.events
+    }
+
+    /// Every note is let go at the block's start (the transport stopped), before anything else
+    /// the block brings; a full queue makes room by dropping its last event.
+    pub fn release_all_first(&mut self) {
+        if self.events.len() == self.events.capacity() {
+            self.events.pop();
+        }
+        self.events.insert(0, Event::AllNotesOff { time: 0 });
     }
 
     /// Drains the host's events for this block. `knob` turns an automation point (a knob's id
@@ -108,6 +118,88 @@ fn translate<S>(event: &NoteEvent<S>) -> Option<Event> {
             },
             None => Event::AllNotesOff { time: timing },
         }),
+        NoteEvent::MidiPitchBend {
+            timing,
+            channel,
+            value,
+        } => Some(Event::PitchBend {
+            time: timing,
+            channel,
+            // nice-plug gives 0..1 with the centre at 0.5.
+            value: value * 2.0 - 1.0,
+        }),
+        NoteEvent::MidiCC {
+            timing,
+            channel,
+            cc,
+            value,
+        } => Some(Event::Controller {
+            time: timing,
+            channel,
+            cc,
+            value,
+        }),
+        NoteEvent::MidiChannelPressure {
+            timing,
+            channel,
+            pressure,
+        } => Some(Event::ChannelPressure {
+            time: timing,
+            channel,
+            value: pressure,
+        }),
+        NoteEvent::PolyPressure {
+            timing,
+            channel,
+            key,
+            pressure,
+            ..
+        } => expression(timing, channel, key, NoteExpression::Pressure(pressure)),
+        NoteEvent::PolyTuning {
+            timing,
+            channel,
+            key,
+            tuning,
+            ..
+        } => expression(timing, channel, key, NoteExpression::Tuning(tuning)),
+        NoteEvent::PolyVolume {
+            timing,
+            channel,
+            key,
+            gain,
+            ..
+        } => expression(timing, channel, key, NoteExpression::Volume(gain)),
+        NoteEvent::PolyBrightness {
+            timing,
+            channel,
+            key,
+            brightness,
+            ..
+        } => expression(timing, channel, key, NoteExpression::Brightness(brightness)),
+        NoteEvent::PolyVibrato {
+            timing,
+            channel,
+            key,
+            vibrato,
+            ..
+        } => expression(timing, channel, key, NoteExpression::Vibrato(vibrato)),
+        NoteEvent::PolyExpression {
+            timing,
+            channel,
+            key,
+            expression: value,
+            ..
+        } => expression(timing, channel, key, NoteExpression::Expression(value)),
         _ => None,
     }
+}
+
+/// A note expression for (channel, key); a wildcard (the host's "any") matches every note.
+fn expression(time: u32, channel: Channel, key: Key, expression: NoteExpression) -> Option<Event> {
+    Some(Event::NoteExpression {
+        time,
+        channel: channel.number(),
+        key: key.number(),
+        expression,
+    })
 }

@@ -18,7 +18,7 @@ impl Kind for Instrument {
         main_output_channels: NonZeroU32::new(2),
         ..AudioIOLayout::const_default()
     }];
-    const MIDI_INPUT: MidiConfig = MidiConfig::Basic;
+    const MIDI_INPUT: MidiConfig = MidiConfig::MidiCCs;
     const CLAP_ID: &'static str = "audio.luthier.instrument";
     const CLAP_DESCRIPTION: &'static str =
         "Neural (DDSP) instrument: plays MIDI with the sound of a trained instrument";

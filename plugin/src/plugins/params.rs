@@ -1,13 +1,20 @@
 //! Host-automatable parameters of both plugins, with the ranges the editor will share, and the
-//! one table per plugin that maps each knob onto the engine: `engine_params` reads every knob
-//! through it, and an automation point inside a block (which the host reports by the knob's id)
-//! becomes an engine change through the same entry, so the two cannot disagree.
+//! one table per parameter group that maps each knob onto the engine: `engine_params` reads
+//! every knob through them, and an automation point inside a block (which the host reports by
+//! the knob's id) becomes an engine change through the same entry, so the two cannot disagree.
+//!
+//! Groups: the instrument's envelope and output at the top, "Playing" (bend, MPE, controllers,
+//! voices and glide), "Expression" (MIDI-DDSP's six note controls, taken by each note at its
+//! note-on); both plugins share "Timbre" (the controls after the decoder, what the decoder is
+//! told, stereo width).
 
 use super::model_choice::ModelChoice;
 use super::shell::EngineParams;
+use crate::control::performance::{Aftertouch, EnvelopeSource, VoiceMode};
 use crate::engine::{self, ParamChange};
 use nice_plug::prelude::*;
 use nice_plug::wrapper::hash_param_id;
+use std::sync::Arc;
 
 fn gain_db(name: &str, default: f32, min: f32, max: f32) -> FloatParam {
     FloatParam::new(name, default, FloatRange::Linear { min, max })
@@ -65,16 +72,56 @@ fn switch(param: &BoolParam, normalized: Option<f32>) -> bool {
     normalized.map_or(param.value(), |n| param.preview_plain(n))
 }
 
+fn whole(param: &IntParam, normalized: Option<f32>) -> f32 {
+    normalized.map_or(param.value(), |n| param.preview_plain(n)) as f32
+}
+
+fn choice<T: Enum + PartialEq + 'static>(param: &EnumParam<T>, normalized: Option<f32>) -> T {
+    normalized.map_or_else(|| param.value(), |n| param.preview_plain(n))
+}
+
+fn linear(
+    name: &str,
+    default: f32,
+    (min, max): (f32, f32),
+    unit: &'static str,
+    digits: usize,
+) -> FloatParam {
+    FloatParam::new(name, default, FloatRange::Linear { min, max })
+        .with_unit(unit)
+        .with_value_to_string(formatters::v2s_f32_rounded(digits))
+}
+
+fn semitones(name: &str, default: i32, max: i32) -> IntParam {
+    IntParam::new(name, default, IntRange::Linear { min: 1, max }).with_unit(" st")
+}
+
+/// A factor from 1/2 to 2, with 1 at the knob's centre, shown as a factor.
+fn factor(name: &str, default: f32) -> FloatParam {
+    FloatParam::new(
+        name,
+        default,
+        FloatRange::Skewed {
+            min: 0.5,
+            max: 2.0,
+            // (0.5 / 1.5)^f = 0.5 puts 1 at the middle.
+            factor: 0.5f32.ln() / (1.0f32 / 3.0).ln(),
+        },
+    )
+    .with_value_to_string(Arc::new(|v| format!("x{v:.2}")))
+    .with_string_to_value(Arc::new(|s| {
+        s.trim().trim_start_matches(['x', '×']).trim().parse().ok()
+    }))
+}
+
 /// One knob: its id, and its value in the engine's terms (now, or at a normalised value).
 type Knob<P> = (&'static str, fn(&P, Option<f32>) -> ParamChange);
 
 /// The engine's knobs from a table: each at its value now.
-fn engine_params<P>(params: &P, knobs: &[Knob<P>]) -> engine::Params {
-    let mut out = engine::Params::default();
+fn apply_all<P>(out: &mut engine::Params, params: &P, knobs: &[Knob<P>]) {
     for (_, value) in knobs {
         out.apply(value(params, None));
     }
-    out
 }
 
 /// The change an automation point for the knob with this hash makes.
@@ -85,20 +132,113 @@ fn change<P>(params: &P, knobs: &[Knob<P>], hash: u32, normalized: f32) -> Optio
         .map(|(_, value)| value(params, Some(normalized)))
 }
 
+/// The voice modes, as the host lists them.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Voices {
+    Poly,
+    Mono,
+    Legato,
+}
+
+/// Where the attack and release come from, as the host lists it.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EnvelopeFrom {
+    /// The model's own (measured on its recordings), where it has them.
+    Model,
+    /// The Attack and Release knobs.
+    Knobs,
+}
+
+/// Where aftertouch goes, as the host lists it.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PressureTo {
+    Loudness,
+    Brightness,
+    Vibrato,
+}
+
 #[derive(Params)]
 pub struct InstrumentParams {
     #[id = "out_gain"]
     pub output_gain: FloatParam,
     #[id = "attack"]
     pub attack: FloatParam,
+    #[id = "decay"]
+    pub decay: FloatParam,
+    #[id = "sustain"]
+    pub sustain: FloatParam,
     #[id = "release"]
     pub release: FloatParam,
+    #[id = "envelope"]
+    pub envelope: EnumParam<EnvelopeFrom>,
     #[id = "reverb_mix"]
     pub reverb_mix: FloatParam,
     #[id = "bypass"]
     pub bypass: BoolParam,
+    #[nested(group = "Playing")]
+    pub playing: PlayingParams,
+    #[nested(group = "Expression")]
+    pub expression: ExpressionParams,
+    #[nested(group = "Timbre")]
+    pub timbre: TimbreParams,
     #[nested]
     pub model: ModelChoice,
+}
+
+#[derive(Params)]
+pub struct PlayingParams {
+    #[id = "bend_range"]
+    pub bend_range: IntParam,
+    #[id = "mpe"]
+    pub mpe: BoolParam,
+    #[id = "mpe_bend"]
+    pub mpe_bend_range: IntParam,
+    #[id = "mod_vibrato"]
+    pub mod_vibrato: FloatParam,
+    #[id = "at_dest"]
+    pub aftertouch_to: EnumParam<PressureTo>,
+    #[id = "at_amount"]
+    pub aftertouch_amount: FloatParam,
+    #[id = "voices"]
+    pub voices: EnumParam<Voices>,
+    #[id = "glide"]
+    pub glide: FloatParam,
+}
+
+#[derive(Params)]
+pub struct ExpressionParams {
+    #[id = "volume"]
+    pub volume: FloatParam,
+    #[id = "vol_fluct"]
+    pub fluctuation: FloatParam,
+    #[id = "peak_pos"]
+    pub peak_position: FloatParam,
+    #[id = "vib_depth"]
+    pub vibrato_depth: FloatParam,
+    #[id = "vib_rate"]
+    pub vibrato_rate: FloatParam,
+    #[id = "vib_delay"]
+    pub vibrato_delay: FloatParam,
+    #[id = "brightness"]
+    pub brightness: FloatParam,
+    #[id = "attack_noise"]
+    pub attack_noise: FloatParam,
+}
+
+#[derive(Params)]
+pub struct TimbreParams {
+    #[id = "harm_gain"]
+    pub harmonic_gain: FloatParam,
+    #[id = "noise_gain"]
+    pub noise_gain: FloatParam,
+    #[id = "tilt"]
+    pub tilt: FloatParam,
+    #[id = "dec_pitch"]
+    pub decoder_pitch: FloatParam,
+    #[id = "dec_loud"]
+    pub decoder_loudness: FloatParam,
+    #[id = "width"]
+    pub width: FloatParam,
 }
 
 const INSTRUMENT_KNOBS: &[Knob<InstrumentParams>] = &[
@@ -108,8 +248,20 @@ const INSTRUMENT_KNOBS: &[Knob<InstrumentParams>] = &[
     ("attack", |p, n| {
         ParamChange::AttackSeconds(plain(&p.attack, n) / 1000.0)
     }),
+    ("decay", |p, n| {
+        ParamChange::DecaySeconds(plain(&p.decay, n) / 1000.0)
+    }),
+    ("sustain", |p, n| {
+        ParamChange::SustainDb(plain(&p.sustain, n))
+    }),
     ("release", |p, n| {
         ParamChange::ReleaseSeconds(plain(&p.release, n) / 1000.0)
+    }),
+    ("envelope", |p, n| {
+        ParamChange::Envelope(match choice(&p.envelope, n) {
+            EnvelopeFrom::Model => EnvelopeSource::Model,
+            EnvelopeFrom::Knobs => EnvelopeSource::Knobs,
+        })
     }),
     ("reverb_mix", |p, n| {
         ParamChange::ReverbMix(plain(&p.reverb_mix, n))
@@ -117,15 +269,174 @@ const INSTRUMENT_KNOBS: &[Knob<InstrumentParams>] = &[
     ("bypass", |p, n| ParamChange::Bypass(switch(&p.bypass, n))),
 ];
 
+const PLAYING_KNOBS: &[Knob<PlayingParams>] = &[
+    ("bend_range", |p, n| {
+        ParamChange::BendRange(whole(&p.bend_range, n))
+    }),
+    ("mpe", |p, n| ParamChange::Mpe(switch(&p.mpe, n))),
+    ("mpe_bend", |p, n| {
+        ParamChange::MpeBendRange(whole(&p.mpe_bend_range, n))
+    }),
+    ("mod_vibrato", |p, n| {
+        ParamChange::ModVibratoCents(plain(&p.mod_vibrato, n))
+    }),
+    ("at_dest", |p, n| {
+        ParamChange::AftertouchTo(match choice(&p.aftertouch_to, n) {
+            PressureTo::Loudness => Aftertouch::Loudness,
+            PressureTo::Brightness => Aftertouch::Brightness,
+            PressureTo::Vibrato => Aftertouch::Vibrato,
+        })
+    }),
+    ("at_amount", |p, n| {
+        ParamChange::AftertouchAmount(plain(&p.aftertouch_amount, n))
+    }),
+    ("voices", |p, n| {
+        ParamChange::Voices(match choice(&p.voices, n) {
+            Voices::Poly => VoiceMode::Poly,
+            Voices::Mono => VoiceMode::Mono,
+            Voices::Legato => VoiceMode::Legato,
+        })
+    }),
+    ("glide", |p, n| {
+        ParamChange::GlideSeconds(plain(&p.glide, n) / 1000.0)
+    }),
+];
+
+const EXPRESSION_KNOBS: &[Knob<ExpressionParams>] = &[
+    ("volume", |p, n| ParamChange::VolumeDb(plain(&p.volume, n))),
+    ("vol_fluct", |p, n| {
+        ParamChange::FluctuationDb(plain(&p.fluctuation, n))
+    }),
+    ("peak_pos", |p, n| {
+        ParamChange::PeakPosition(plain(&p.peak_position, n))
+    }),
+    ("vib_depth", |p, n| {
+        ParamChange::VibratoCents(plain(&p.vibrato_depth, n))
+    }),
+    ("vib_rate", |p, n| {
+        ParamChange::VibratoRateHz(plain(&p.vibrato_rate, n))
+    }),
+    ("vib_delay", |p, n| {
+        ParamChange::VibratoDelaySeconds(plain(&p.vibrato_delay, n) / 1000.0)
+    }),
+    ("brightness", |p, n| {
+        ParamChange::Brightness(plain(&p.brightness, n))
+    }),
+    ("attack_noise", |p, n| {
+        ParamChange::AttackNoiseDb(plain(&p.attack_noise, n))
+    }),
+];
+
+const TIMBRE_KNOBS: &[Knob<TimbreParams>] = &[
+    ("harm_gain", |p, n| {
+        ParamChange::HarmonicGainDb(plain(&p.harmonic_gain, n))
+    }),
+    ("noise_gain", |p, n| {
+        ParamChange::NoiseGainDb(plain(&p.noise_gain, n))
+    }),
+    ("tilt", |p, n| {
+        ParamChange::TiltDbPerOctave(plain(&p.tilt, n))
+    }),
+    ("dec_pitch", |p, n| {
+        ParamChange::DecoderPitchSemitones(plain(&p.decoder_pitch, n))
+    }),
+    ("dec_loud", |p, n| {
+        ParamChange::DecoderLoudnessDb(plain(&p.decoder_loudness, n))
+    }),
+    ("width", |p, n| ParamChange::Width(plain(&p.width, n))),
+];
+
+impl Default for PlayingParams {
+    fn default() -> Self {
+        let d = engine::Params::default();
+        Self {
+            bend_range: semitones("Bend Range", d.bend_range as i32, 48),
+            mpe: BoolParam::new("MPE", d.mpe),
+            mpe_bend_range: semitones("MPE Bend Range", d.mpe_bend_range as i32, 96),
+            mod_vibrato: linear(
+                "Mod Wheel Vibrato",
+                d.mod_vibrato_cents,
+                (0.0, 100.0),
+                " ct",
+                0,
+            ),
+            aftertouch_to: EnumParam::new(
+                "Aftertouch To",
+                match d.aftertouch {
+                    Aftertouch::Loudness => PressureTo::Loudness,
+                    Aftertouch::Brightness => PressureTo::Brightness,
+                    Aftertouch::Vibrato => PressureTo::Vibrato,
+                },
+            ),
+            aftertouch_amount: mix("Aftertouch Amount", d.aftertouch_amount),
+            voices: EnumParam::new("Voices", Voices::Poly),
+            glide: time_ms("Glide", d.glide_seconds * 1000.0, 0.0, 2000.0),
+        }
+    }
+}
+
+impl Default for ExpressionParams {
+    fn default() -> Self {
+        let e = engine::Params::default().expression;
+        Self {
+            volume: gain_db("Note Volume", e.volume_db, -36.0, 12.0),
+            fluctuation: linear(
+                "Volume Fluctuation",
+                e.fluctuation_db,
+                (0.0, 12.0),
+                " dB",
+                1,
+            ),
+            peak_position: mix("Volume Peak Position", e.peak_position),
+            vibrato_depth: linear("Vibrato Depth", e.vibrato_cents, (0.0, 100.0), " ct", 0),
+            vibrato_rate: linear("Vibrato Rate", e.vibrato_rate_hz, (1.0, 12.0), " Hz", 2),
+            vibrato_delay: time_ms(
+                "Vibrato Delay",
+                e.vibrato_delay_seconds * 1000.0,
+                0.0,
+                2000.0,
+            ),
+            brightness: factor("Brightness", e.brightness),
+            attack_noise: gain_db("Attack Noise", e.attack_noise_db, -24.0, 24.0),
+        }
+    }
+}
+
+impl Default for TimbreParams {
+    fn default() -> Self {
+        let d = engine::Params::default();
+        Self {
+            harmonic_gain: gain_db("Harmonic Gain", d.harmonic_gain_db, -60.0, 12.0),
+            noise_gain: gain_db("Noise Gain", d.noise_gain_db, -60.0, 12.0),
+            tilt: linear("Tilt", d.tilt_db_per_octave, (-12.0, 12.0), " dB/oct", 1),
+            decoder_pitch: linear(
+                "Timbre Pitch",
+                d.decoder_pitch_semitones,
+                (-24.0, 24.0),
+                " st",
+                1,
+            ),
+            decoder_loudness: gain_db("Timbre Loudness", d.decoder_loudness_db, -24.0, 24.0),
+            width: mix("Width", d.width),
+        }
+    }
+}
+
 impl Default for InstrumentParams {
     fn default() -> Self {
         let d = engine::Params::default();
         Self {
             output_gain: gain_db("Output Gain", d.output_gain_db, -60.0, 12.0),
             attack: time_ms("Attack", d.attack_seconds * 1000.0, 1.0, 3000.0),
+            decay: time_ms("Decay", d.decay_seconds * 1000.0, 1.0, 5000.0),
+            sustain: gain_db("Sustain", d.sustain_db, -48.0, 0.0),
             release: time_ms("Release", d.release_seconds * 1000.0, 5.0, 5000.0),
+            envelope: EnumParam::new("Envelope", EnvelopeFrom::Model),
             reverb_mix: mix("Reverb Mix", d.reverb_mix),
             bypass: bypass(),
+            playing: PlayingParams::default(),
+            expression: ExpressionParams::default(),
+            timbre: TimbreParams::default(),
             model: ModelChoice::default(),
         }
     }
@@ -137,11 +448,19 @@ impl EngineParams for InstrumentParams {
     }
 
     fn engine_params(&self) -> engine::Params {
-        engine_params(self, INSTRUMENT_KNOBS)
+        let mut out = engine::Params::default();
+        apply_all(&mut out, self, INSTRUMENT_KNOBS);
+        apply_all(&mut out, &self.playing, PLAYING_KNOBS);
+        apply_all(&mut out, &self.expression, EXPRESSION_KNOBS);
+        apply_all(&mut out, &self.timbre, TIMBRE_KNOBS);
+        out
     }
 
     fn change(&self, hash: u32, normalized: f32) -> Option<ParamChange> {
         change(self, INSTRUMENT_KNOBS, hash, normalized)
+            .or_else(|| change(&self.playing, PLAYING_KNOBS, hash, normalized))
+            .or_else(|| change(&self.expression, EXPRESSION_KNOBS, hash, normalized))
+            .or_else(|| change(&self.timbre, TIMBRE_KNOBS, hash, normalized))
     }
 }
 
@@ -160,6 +479,8 @@ pub struct EffectParams {
     pub max_f0: FloatParam,
     #[id = "bypass"]
     pub bypass: BoolParam,
+    #[nested(group = "Timbre")]
+    pub timbre: TimbreParams,
     #[nested]
     pub model: ModelChoice,
 }
@@ -193,6 +514,7 @@ impl Default for EffectParams {
             min_f0: pitch_hz("Lowest Pitch", d.pitch.min_hz, 40.0, 500.0),
             max_f0: pitch_hz("Highest Pitch", d.pitch.max_hz, 200.0, 2000.0),
             bypass: bypass(),
+            timbre: TimbreParams::default(),
             model: ModelChoice::default(),
         }
     }
@@ -204,11 +526,15 @@ impl EngineParams for EffectParams {
     }
 
     fn engine_params(&self) -> engine::Params {
-        engine_params(self, EFFECT_KNOBS)
+        let mut out = engine::Params::default();
+        apply_all(&mut out, self, EFFECT_KNOBS);
+        apply_all(&mut out, &self.timbre, TIMBRE_KNOBS);
+        out
     }
 
     fn change(&self, hash: u32, normalized: f32) -> Option<ParamChange> {
         change(self, EFFECT_KNOBS, hash, normalized)
+            .or_else(|| change(&self.timbre, TIMBRE_KNOBS, hash, normalized))
     }
 }
 
@@ -224,12 +550,62 @@ mod tests {
         let change = fx.change(hash_param_id("min_f0"), 0.0);
         assert_eq!(change, Some(ParamChange::LowestPitchHz(40.0)));
         assert_eq!(fx.change(hash_param_id("model"), 0.5), None);
+        assert_eq!(
+            fx.change(hash_param_id("width"), 1.0),
+            Some(ParamChange::Width(1.0))
+        );
         let inst = InstrumentParams::default();
+        assert_eq!(inst.engine_params(), engine::Params::default());
         let attack = inst.change(hash_param_id("attack"), 1.0);
         assert_eq!(attack, Some(ParamChange::AttackSeconds(3.0)));
         assert_eq!(
             inst.change(hash_param_id("bypass"), 1.0),
             Some(ParamChange::Bypass(true))
         );
+        assert_eq!(
+            inst.change(hash_param_id("bend_range"), 1.0),
+            Some(ParamChange::BendRange(48.0))
+        );
+        assert_eq!(
+            inst.change(hash_param_id("voices"), 1.0),
+            Some(ParamChange::Voices(VoiceMode::Legato))
+        );
+        assert_eq!(
+            inst.change(hash_param_id("brightness"), 0.5),
+            Some(ParamChange::Brightness(1.0))
+        );
+    }
+
+    #[test]
+    fn every_engine_knob_has_a_plugin_knob() {
+        // Each kind of change is made by some knob of one plugin or the other.
+        let (inst, fx) = (InstrumentParams::default(), EffectParams::default());
+        let mut made = std::collections::HashSet::new();
+        let tables: [Vec<ParamChange>; 5] = [
+            INSTRUMENT_KNOBS
+                .iter()
+                .map(|(_, f)| f(&inst, Some(0.3)))
+                .collect(),
+            PLAYING_KNOBS
+                .iter()
+                .map(|(_, f)| f(&inst.playing, Some(0.3)))
+                .collect(),
+            EXPRESSION_KNOBS
+                .iter()
+                .map(|(_, f)| f(&inst.expression, Some(0.3)))
+                .collect(),
+            TIMBRE_KNOBS
+                .iter()
+                .map(|(_, f)| f(&inst.timbre, Some(0.3)))
+                .collect(),
+            EFFECT_KNOBS
+                .iter()
+                .map(|(_, f)| f(&fx, Some(0.3)))
+                .collect(),
+        ];
+        for change in tables.iter().flatten() {
+            made.insert(std::mem::discriminant(change));
+        }
+        assert_eq!(made.len(), engine::params::KNOBS);
     }
 }

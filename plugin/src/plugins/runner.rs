@@ -25,6 +25,9 @@ pub struct Runner {
     rendering: Rendering,
     /// A restart is asked for once per change, not every block until the host acts.
     restart_requested: bool,
+    /// Whether the host's transport was playing at the last block: when it stops, every note
+    /// is let go.
+    was_playing: bool,
     telemetry: Arc<Telemetry>,
     /// Alloc-check builds only: allocate in every `process()` when `LUTHIER_ALLOC_CANARY` is set
     /// at activation, so the real-time test can prove that its guard fires.
@@ -55,6 +58,7 @@ impl Runner {
             applied: engine::Params::default(),
             rendering: Rendering::Realtime,
             restart_requested: false,
+            was_playing: false,
             telemetry,
             #[cfg(feature = "assert_process_allocs")]
             alloc_canary: false,
@@ -172,6 +176,11 @@ impl Runner {
         }
         self.events
             .collect(context, |hash, normalized| params.change(hash, normalized));
+        let playing = context.transport().playing;
+        if self.was_playing && !playing {
+            self.events.release_all_first();
+        }
+        self.was_playing = playing;
         let requests = self
             .switcher
             .poll(params.model().index.value(), self.engine.as_mut());

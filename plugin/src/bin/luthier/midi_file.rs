@@ -1,7 +1,10 @@
-//! Standard MIDI files as the instrument's note events: every track's notes on every channel,
-//! timed through the file's tempo map (or its SMPTE timecode) to sample positions.
+//! Standard MIDI files as the instrument's events: every track's notes, pitch bends,
+//! controllers and aftertouch on every channel, timed through the file's tempo map (or its
+//! SMPTE timecode) to sample positions. Each note-on is preceded by its length (a file knows
+//! it ahead), which the expression's peak position is laid out over.
 
 use anyhow::{bail, Context, Result};
+use luthier::engine::events::NoteExpression;
 use luthier::engine::Event;
 use midly::{MetaMessage, MidiMessage, Smf, Timing, TrackEventKind};
 use std::path::Path;
@@ -61,18 +64,78 @@ pub fn read(path: &Path, sample_rate: u32) -> Result<Vec<(u64, Event)>> {
                             key: key.as_int(),
                         }
                     }
-                    MidiMessage::Controller { controller, .. }
-                        if controller.as_int() == 123 || controller.as_int() == 120 =>
-                    {
-                        Event::AllNotesOff { time: 0 }
-                    }
-                    _ => continue,
+                    MidiMessage::Controller { controller, value } => Event::Controller {
+                        time: 0,
+                        channel,
+                        cc: controller.as_int(),
+                        value: value.as_int() as f32 / 127.0,
+                    },
+                    MidiMessage::PitchBend { bend } => Event::PitchBend {
+                        time: 0,
+                        channel,
+                        value: bend.as_f32(),
+                    },
+                    MidiMessage::ChannelAftertouch { vel } => Event::ChannelPressure {
+                        time: 0,
+                        channel,
+                        value: vel.as_int() as f32 / 127.0,
+                    },
+                    MidiMessage::Aftertouch { key, vel } => Event::NoteExpression {
+                        time: 0,
+                        channel: Some(channel),
+                        key: Some(key.as_int()),
+                        expression: NoteExpression::Pressure(vel.as_int() as f32 / 127.0),
+                    },
+                    MidiMessage::ProgramChange { .. } => continue,
                 };
                 events.push((time, event));
             }
             _ => {}
         }
     }
-    events.sort_by_key(|(time, e)| (*time, matches!(e, Event::NoteOn { .. })));
-    Ok(events)
+    // Note-offs first at a shared time (a repeated note), then controllers, then note-ons.
+    let class = |e: &Event| match e {
+        Event::NoteOff { .. } => 0,
+        Event::NoteOn { .. } => 2,
+        _ => 1,
+    };
+    events.sort_by_key(|(time, e)| (*time, class(e)));
+    Ok(with_lengths(events, sample_rate))
+}
+
+/// Each note-on with its length (to its note-off, or the next note-on of its key) just before
+/// it; a note never let go is given the rest of the file.
+fn with_lengths(events: Vec<(u64, Event)>, sample_rate: u32) -> Vec<(u64, Event)> {
+    let end = events.last().map_or(0, |(t, _)| *t);
+    let mut out = Vec::with_capacity(events.len() * 2);
+    for (i, &(time, event)) in events.iter().enumerate() {
+        if let Event::NoteOn { channel, key, .. } = event {
+            let until = events[i + 1..]
+                .iter()
+                .find(|(_, e)| match *e {
+                    Event::NoteOff {
+                        channel: c, key: k, ..
+                    }
+                    | Event::NoteOn {
+                        channel: c, key: k, ..
+                    } => c == channel && k == key,
+                    Event::AllNotesOff { .. } | Event::AllSoundOff { .. } => true,
+                    Event::Controller { cc, .. } => cc >= 120,
+                    _ => false,
+                })
+                .map_or(end, |(t, _)| *t);
+            let seconds = (until - time) as f32 / sample_rate as f32;
+            out.push((
+                time,
+                Event::NoteLength {
+                    time: 0,
+                    channel,
+                    key,
+                    seconds,
+                },
+            ));
+        }
+        out.push((time, event));
+    }
+    out
 }
