@@ -11,8 +11,9 @@ const EFFECT_ID: &str = "audio.luthier.fx";
 const RATES: [f64; 2] = [44_100.0, 96_000.0];
 const MAX_BLOCK: usize = 4096;
 
-/// Default release of the instrument (80 ms), plus margin, after which a note must be silent.
-const RELEASE_SECONDS: f64 = 0.080;
+/// How long a note can ring after its note-off: the default release (80 ms) is a T60, and a
+/// note falls from its loudness to silence (-80 dB), at most 80 dB: 4/3 of the release time.
+const RELEASE_SECONDS: f64 = 0.080 * 80.0 / 60.0;
 
 fn block_patterns() -> Vec<(String, Vec<usize>)> {
     vec![
@@ -204,9 +205,9 @@ fn instrument_velocity_sets_level() {
     let x = &plugin.render(&[], 48_000, &notes, &[512])[0];
     let loud = rms(&x[2400..9600]);
     let soft = rms(&x[26_400..33_600]);
-    // The velocity curve spans 36 dB linearly: half velocity is 18 dB down.
+    // General MIDI's velocity curve, 40 log10(velocity): half velocity is 12.04 dB down.
     let db = 20.0 * (soft / loud).log10();
-    assert!((db + 18.0).abs() < 0.5, "half velocity is {db:.2} dB");
+    assert!((db - 40.0 * 0.5f64.log10()).abs() < 0.5, "half velocity is {db:.2} dB");
 }
 
 #[test]

@@ -20,6 +20,10 @@ pub const SILENCE_DB: f32 = -80.0;
 /// The release falls this far over its time (the time is a T60).
 pub const RELEASE_FALL_DB: f32 = 60.0;
 
+/// A release falls at most this far (DDSP's whole range): a note rings at most 4/3 of its
+/// release time, whatever scale its loudness is on.
+pub const MAX_FALL_DB: f32 = 80.0;
+
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct AdsrTimes {
     pub attack_seconds: f32,
@@ -81,7 +85,7 @@ impl Adsr {
             })
             .release_seconds;
             let fall = if above_silence.is_finite() {
-                above_silence.clamp(1.0, 200.0)
+                above_silence.clamp(1.0, MAX_FALL_DB)
             } else {
                 RELEASE_FALL_DB
             };
@@ -194,9 +198,9 @@ mod tests {
         assert!(close(seconds, 0.48));
         assert!(close(env.level_db(5.2), -42.0), "the release falls 60 dB in its time");
         assert!(env.level(5.47) > 0.0);
-        assert_eq!(env.level(5.48), 0.0);
+        assert_eq!(env.level(5.481), 0.0);
         assert!((env.silent_at().unwrap() - 5.48).abs() < 1e-6);
-        assert_eq!(env.loudness_db(5.48), SILENCE_DB);
+        assert_eq!(env.loudness_db(5.481), SILENCE_DB);
     }
 
     #[test]

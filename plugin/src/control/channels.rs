@@ -23,6 +23,30 @@ pub mod cc {
     pub const ALL_NOTES_OFF: u8 = 123;
     /// CC 124..127 (omni and mono/poly mode messages) also end every note, as the MIDI spec says.
     pub const LAST_MODE_MESSAGE: u8 = 127;
+
+    /// Every controller read, with channel pressure (128) and pitch bend (129) as VST3 numbers
+    /// them: a VST3 host is offered these alone.
+    pub const READ: [u8; 19] = [
+        MOD_WHEEL,
+        BREATH,
+        DATA_ENTRY,
+        VOLUME,
+        EXPRESSION,
+        DATA_ENTRY_FINE,
+        SUSTAIN,
+        TIMBRE,
+        RPN_FINE,
+        RPN,
+        ALL_SOUND_OFF,
+        RESET_CONTROLLERS,
+        ALL_NOTES_OFF,
+        124,
+        125,
+        126,
+        LAST_MODE_MESSAGE,
+        128,
+        129,
+    ];
 }
 
 /// A controller message's effect beyond the channel's own state.

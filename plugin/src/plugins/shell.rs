@@ -123,5 +123,6 @@ impl<K: Kind> ClapPlugin for Shell<K> {
 impl<K: Kind> Vst3Plugin for Shell<K> {
     const VST3_CLASS_ID: [u8; 16] = K::VST3_CLASS_ID;
     const VST3_SAMPLE_RATES: (f32, f32) = (limits::MIN_SAMPLE_RATE, limits::MAX_SAMPLE_RATE);
+    const VST3_MIDI_CCS: &'static [u8] = &crate::control::channels::cc::READ;
     const VST3_SUBCATEGORIES: &'static [Vst3SubCategory] = K::VST3_SUBCATEGORIES;
 }

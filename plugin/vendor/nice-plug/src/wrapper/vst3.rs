@@ -21,6 +21,17 @@ pub use wrapper::Wrapper;
 use crate::wrapper::vst3::subcategories::Vst3SubCategory;
 
 /// Provides auxiliary metadata needed for a VST3 plugin.
+/// Every controller a VST3 plugin can map: the 128 CCs, channel pressure, pitch bend.
+pub const ALL_MIDI_CCS: [u8; 130] = {
+    let mut all = [0u8; 130];
+    let mut i = 0;
+    while i < 130 {
+        all[i] = i as u8;
+        i += 1;
+    }
+    all
+};
+
 pub trait Vst3Plugin: Plugin {
     /// The unique class ID that identifies this particular plugin. You can use the
     /// `*b"fooofooofooofooo"` syntax for this.
@@ -37,6 +48,13 @@ pub trait Vst3Plugin: Plugin {
     /// refuses others, which is where VST3 lets a plugin say no to a rate (a host, and
     /// Steinberg's validator, treat a refusal in `setActive` as a failure).
     const VST3_SAMPLE_RATES: (f32, f32) = (0.0, f32::INFINITY);
+
+    /// Luthier patch: the MIDI controllers the plugin reads, when it takes MIDI CCs: 0..=127 are
+    /// CCs, 128 channel pressure, 129 pitch bend. VST3 has no CC events, so each of these gets a
+    /// hidden parameter per channel that the host maps MIDI onto (`IMidiMapping`); listing only
+    /// those a plugin uses keeps hosts from enumerating 2080 of them (a JUCE host takes 23 s to
+    /// load a plugin that has them all). By default every one.
+    const VST3_MIDI_CCS: &'static [u8] = &ALL_MIDI_CCS;
 
     /// [`VST3_CLASS_ID`][Self::VST3_CLASS_ID`] in the correct order for the current platform so
     /// projects and presets can be shared between platforms. This should not be overridden.

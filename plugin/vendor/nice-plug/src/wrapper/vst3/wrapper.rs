@@ -42,7 +42,7 @@ use widestring::U16CStr;
 
 use super::inner::{ProcessEvent, WrapperInner};
 use super::note_expressions;
-use super::util::{VST3_MIDI_CCS, VST3_MIDI_NUM_PARAMS, VST3_MIDI_PARAMS_START, u16strlcpy};
+use super::util::{VST3_MIDI_CCS, VST3_MIDI_PARAMS_START, u16strlcpy};
 use super::util::{VST3_MIDI_CHANNELS, VST3_MIDI_PARAMS_END};
 use crate::util::permit_alloc;
 use crate::wrapper::state;
@@ -614,8 +614,10 @@ impl<P: Vst3Plugin> IEditControllerTrait for Wrapper<P> {
 
     unsafe fn getParameterCount(&self) -> int32 {
         // We need to add a whole bunch of parameters if the plugin accepts MIDI CCs
+        // Luthier patch: only the controllers the plugin lists (`Vst3Plugin::VST3_MIDI_CCS`).
         if P::MIDI_INPUT >= MidiConfig::MidiCCs {
-            self.inner.param_hashes.len() as i32 + VST3_MIDI_NUM_PARAMS as i32
+            self.inner.param_hashes.len() as i32
+                + (P::VST3_MIDI_CCS.len() as u32 * VST3_MIDI_CHANNELS) as i32
         } else {
             self.inner.param_hashes.len() as i32
         }
@@ -636,10 +638,13 @@ impl<P: Vst3Plugin> IEditControllerTrait for Wrapper<P> {
         // handled separately
         let num_actual_params = self.inner.param_hashes.len() as i32;
         if P::MIDI_INPUT >= MidiConfig::MidiCCs && param_index >= num_actual_params {
-            let midi_param_relative_idx = (param_index - num_actual_params) as u32;
-            // This goes up to 130 for the 128 CCs followed by channel pressure and pitch bend
-            let midi_cc = midi_param_relative_idx % VST3_MIDI_CCS;
-            let midi_channel = midi_param_relative_idx / VST3_MIDI_CCS;
+            // Luthier patch: the index counts the listed controllers only; the id keeps the
+            // full layout (cc + channel * 130), so ids do not depend on the list.
+            let listed = P::VST3_MIDI_CCS.len() as u32;
+            let index = (param_index - num_actual_params) as u32;
+            let midi_cc = P::VST3_MIDI_CCS[(index % listed) as usize] as u32;
+            let midi_channel = index / listed;
+            let midi_param_relative_idx = midi_cc + midi_channel * VST3_MIDI_CCS;
             let name = match midi_cc {
                 // kAfterTouch
                 128 => format!("MIDI Ch. {} Channel Pressure", midi_channel + 1),
@@ -1705,6 +1710,8 @@ impl<P: Vst3Plugin> IMidiMappingTrait for Wrapper<P> {
             || bus_index != 0
             || !(0..VST3_MIDI_CHANNELS as i16).contains(&channel)
             || !(0..VST3_MIDI_CCS as i16).contains(&midi_cc_number)
+            // Luthier patch: only the controllers the plugin lists.
+            || !P::VST3_MIDI_CCS.contains(&(midi_cc_number as u8))
         {
             return kResultFalse;
         }
