@@ -218,8 +218,9 @@ fn instrument_notes_sound_a_frame_later_on_their_pitch_and_end() {
             (first as f32 - want).abs() <= 1.0,
             "blocks of {block}: starts at {first}, want {want}"
         );
-        // Silent again once the release (80 ms) has run, a frame after the note-off.
-        let end = off as usize + HOP as usize + (0.09 * SR) as usize;
+        // Silent again once the release has run, a frame after the note-off: 80 ms is a T60,
+        // and a note falls at most 80 dB to silence (`control::adsr::MAX_FALL_DB`).
+        let end = off as usize + HOP as usize + ((0.08 * 80.0 / 60.0 + 0.005) * SR) as usize;
         assert!(
             out[end..].iter().all(|x| *x == 0.0),
             "blocks of {block}: the note did not end"

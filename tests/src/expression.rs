@@ -50,7 +50,10 @@ pub fn level_db_frames(x: &[f32], sample_rate: f64) -> Vec<f64> {
         .map(|j| {
             let centre = (j as f64 * hop) as usize;
             let (from, to) = (centre.saturating_sub(half), (centre + half).min(x.len()));
-            let power = x[from..to].iter().map(|&v| v as f64 * v as f64).sum::<f64>()
+            let power = x[from..to]
+                .iter()
+                .map(|&v| v as f64 * v as f64)
+                .sum::<f64>()
                 / (to - from).max(1) as f64;
             if power > 0.0 {
                 10.0 * power.log10()
@@ -64,7 +67,13 @@ pub fn level_db_frames(x: &[f32], sample_rate: f64) -> Vec<f64> {
 /// The pitch, in semitones above `nominal_hz`, on 4 ms frames from sample `from` to `to`: the
 /// fundamental's peak (within 3 semitones of the nominal) in a 40 ms window around each frame.
 /// The window smooths a vibrato a little; compare with a reference measured the same way.
-pub fn pitch_track(x: &[f32], sample_rate: f64, nominal_hz: f64, from: usize, to: usize) -> Vec<f64> {
+pub fn pitch_track(
+    x: &[f32],
+    sample_rate: f64,
+    nominal_hz: f64,
+    from: usize,
+    to: usize,
+) -> Vec<f64> {
     let hop = FRAME_SECONDS * sample_rate;
     let half = (0.02 * sample_rate) as usize;
     let mut out = Vec::new();
@@ -158,7 +167,10 @@ mod tests {
         let x: Vec<f32> = (0..24_000)
             .map(|i| {
                 (1..=10)
-                    .map(|k| (std::f64::consts::TAU * 330.0 * k as f64 * i as f64 / rate).sin() / k as f64)
+                    .map(|k| {
+                        (std::f64::consts::TAU * 330.0 * k as f64 * i as f64 / rate).sin()
+                            / k as f64
+                    })
                     .sum::<f64>() as f32
             })
             .collect();

@@ -34,7 +34,9 @@ fn violin() -> ClapPlugin {
 }
 
 fn set(p: &mut ClapPlugin, name: &str, clap_value: f64) {
-    let id = p.param_id(name).unwrap_or_else(|| panic!("no knob '{name}'"));
+    let id = p
+        .param_id(name)
+        .unwrap_or_else(|| panic!("no knob '{name}'"));
     p.set_param(id, clap_value);
 }
 
@@ -66,12 +68,17 @@ fn note(key: u8, velocity: f64, on: f64, off: f64) -> Note {
 
 fn render(p: &mut ClapPlugin, seconds: f64, notes: &[Note]) -> Vec<f32> {
     let out = p.render(&[], at(seconds), notes, &[256]);
-    assert!(out.iter().flatten().all(|x| x.is_finite()), "a non-finite sample");
+    assert!(
+        out.iter().flatten().all(|x| x.is_finite()),
+        "a non-finite sample"
+    );
     out[0].clone()
 }
 
 fn bend(channel: u8, value: f64) -> [u8; 3] {
-    let v = (((value + 1.0) / 2.0) * 16383.0).round().clamp(0.0, 16383.0) as u16;
+    let v = (((value + 1.0) / 2.0) * 16383.0)
+        .round()
+        .clamp(0.0, 16383.0) as u16;
     [0xE0 | channel, (v & 0x7F) as u8, (v >> 7) as u8]
 }
 
@@ -81,7 +88,8 @@ fn cc(channel: u8, number: u8, value: u8) -> [u8; 3] {
 
 /// The median of `levels` (4 ms frames) from `from` to `to` seconds.
 fn median_level(levels: &[f64], from: f64, to: f64) -> f64 {
-    let mut v: Vec<f64> = levels[(from / FRAME_SECONDS) as usize..(to / FRAME_SECONDS) as usize].to_vec();
+    let mut v: Vec<f64> =
+        levels[(from / FRAME_SECONDS) as usize..(to / FRAME_SECONDS) as usize].to_vec();
     v.sort_by(f64::total_cmp);
     v[v.len() / 2]
 }
@@ -100,7 +108,10 @@ fn the_bend_range_sets_how_far_a_full_bend_goes() {
         let expected = midi_key_hz(57) * 2f64.powf(bend_to * range as f64 / 12.0);
         let hz = peak_near_hz(slice(&out, 0.4, 0.85), RATE, expected, 0.5);
         let error = cents(hz, expected);
-        assert!(error.abs() < 3.0, "range {range}, bend {bend_to}: {error:.2} cents");
+        assert!(
+            error.abs() < 3.0,
+            "range {range}, bend {bend_to}: {error:.2} cents"
+        );
     }
 }
 
@@ -174,7 +185,10 @@ fn dip_at(out: &[f32], change: f64) -> (f64, f64) {
     let before = median_level(&levels, change - 0.25, change - 0.02);
     let from = ((change - 0.02) / FRAME_SECONDS) as usize;
     let to = ((change + 0.25) / FRAME_SECONDS) as usize;
-    let lowest = levels[from..to].iter().cloned().fold(f64::INFINITY, f64::min);
+    let lowest = levels[from..to]
+        .iter()
+        .cloned()
+        .fold(f64::INFINITY, f64::min);
     (before, lowest)
 }
 
@@ -182,21 +196,39 @@ fn dip_at(out: &[f32], change: f64) -> (f64, f64) {
 fn a_legato_note_slurs_with_no_new_attack() {
     let mut p = violin();
     set(&mut p, "Voices", 2.0); // Legato
-    let out = render(&mut p, 2.0, &[note(69, 0.8, 0.1, 1.05), note(72, 0.8, 1.0, 1.8)]);
+    let out = render(
+        &mut p,
+        2.0,
+        &[note(69, 0.8, 0.1, 1.05), note(72, 0.8, 1.0, 1.8)],
+    );
     // The two notes' own levels differ a little (a higher note of the violin is a little
     // softer in RMS at the same loudness); the slur must not dip below the lower of them.
     let (before, lowest) = dip_at(&out, 1.0);
     let after = median_level(&level_db_frames(&out, RATE), 1.3, 1.7);
     let floor = before.min(after);
-    assert!(lowest > floor - 1.0, "the slur dips {:.1} dB", floor - lowest);
+    assert!(
+        lowest > floor - 1.0,
+        "the slur dips {:.1} dB",
+        floor - lowest
+    );
     let hz = peak_near_hz(slice(&out, 1.3, 1.75), RATE, midi_key_hz(72), 0.5);
-    assert!(cents(hz, midi_key_hz(72)).abs() < 5.0, "it did not reach C5: {hz} Hz");
+    assert!(
+        cents(hz, midi_key_hz(72)).abs() < 5.0,
+        "it did not reach C5: {hz} Hz"
+    );
     // The same notes detached: the second attacks again, and the measure sees it.
     let mut p = violin();
     set(&mut p, "Voices", 2.0);
-    let out = render(&mut p, 2.0, &[note(69, 0.8, 0.1, 0.9), note(72, 0.8, 1.0, 1.8)]);
+    let out = render(
+        &mut p,
+        2.0,
+        &[note(69, 0.8, 0.1, 0.9), note(72, 0.8, 1.0, 1.8)],
+    );
     let (before, lowest) = dip_at(&out, 0.9);
-    assert!(lowest < before - 6.0, "a detached note shows no attack: {before} {lowest}");
+    assert!(
+        lowest < before - 6.0,
+        "a detached note shows no attack: {before} {lowest}"
+    );
 }
 
 #[test]
@@ -208,8 +240,15 @@ fn the_sustain_pedal_holds_notes_until_it_lifts() {
     let levels = level_db_frames(&out, RATE);
     let held = median_level(&levels, 0.3, 0.38);
     let sustained = median_level(&levels, 1.2, 1.45);
-    assert!(sustained > held - 3.0, "held {held:.1} dB, sustained {sustained:.1} dB");
-    assert_eq!(peak(slice(&out, 2.1, 2.5)), 0.0, "still sounding after the pedal lifted");
+    assert!(
+        sustained > held - 3.0,
+        "held {held:.1} dB, sustained {sustained:.1} dB"
+    );
+    assert_eq!(
+        peak(slice(&out, 2.1, 2.5)),
+        0.0,
+        "still sounding after the pedal lifted"
+    );
     // Without the pedal the note has ended by then.
     let mut p = violin();
     let out = render(&mut p, 1.5, &[note(69, 0.8, 0.1, 0.4)]);
@@ -281,7 +320,11 @@ fn a_hostile_midi_stream_leaves_no_stuck_note_and_no_bad_sample() {
             4..=5 => [0x80 | channel, key, 0],
             6 => {
                 let extreme = [0u16, 16383, 8192][rng.below(3) as usize];
-                let v = if rng.below(2) == 0 { extreme } else { rng.below(16384) as u16 };
+                let v = if rng.below(2) == 0 {
+                    extreme
+                } else {
+                    rng.below(16384) as u16
+                };
                 [0xE0 | channel, (v & 0x7F) as u8, (v >> 7) as u8]
             }
             7..=8 => [0xB0 | channel, rng.below(120) as u8, value],
@@ -309,7 +352,11 @@ fn a_hostile_midi_stream_leaves_no_stuck_note_and_no_bad_sample() {
     let out = p.render(&[], at(8.0), &[], &random_block_sizes(11, 97, 512));
     for channel in &out {
         assert!(channel.iter().all(|x| x.is_finite()), "a non-finite sample");
-        assert!(peak(channel) < 100.0, "an unbounded sample: {}", peak(channel));
+        assert!(
+            peak(channel) < 100.0,
+            "an unbounded sample: {}",
+            peak(channel)
+        );
         assert_eq!(peak(&channel[at(7.5)..]), 0.0, "a note is stuck");
     }
     assert!(peak(&out[0][..stream]) > 1e-3, "the stream played nothing");
@@ -326,7 +373,10 @@ fn expressive_note(knobs: &[(&str, f64)], key: u8, seconds: f64) -> Vec<f32> {
 
 fn assert_increasing(what: &str, values: &[f64]) {
     for w in values.windows(2) {
-        assert!(w[1] > w[0], "{what} does not rise monotonically: {values:?}");
+        assert!(
+            w[1] > w[0],
+            "{what} does not rise monotonically: {values:?}"
+        );
     }
 }
 
@@ -343,7 +393,10 @@ fn volume_sets_the_notes_mean_amplitude_in_db() {
     let reference = mean(0.0);
     let measured: Vec<f64> = settings.iter().map(|&s| mean(s) - reference).collect();
     for (s, m) in settings.iter().zip(&measured) {
-        assert!((m - s).abs() < 2.0, "volume {s} dB measured {m:.2} dB: {measured:?}");
+        assert!(
+            (m - s).abs() < 2.0,
+            "volume {s} dB measured {m:.2} dB: {measured:?}"
+        );
     }
     assert_increasing("volume", &measured);
 }
@@ -384,7 +437,10 @@ fn volume_fluctuation_sets_the_deviation_and_peak_position_where_it_peaks() {
         })
         .collect();
     for (s, m) in settings.iter().zip(&measured) {
-        assert!((m - s).abs() < 0.25 * s + 0.3, "fluctuation {s} dB measured {m:.2}: {measured:?}");
+        assert!(
+            (m - s).abs() < 0.25 * s + 0.3,
+            "fluctuation {s} dB measured {m:.2}: {measured:?}"
+        );
     }
     assert_increasing("fluctuation", &measured);
     let positions = [0.1, 0.3, 0.5, 0.7, 0.9];
@@ -402,7 +458,10 @@ fn volume_fluctuation_sets_the_deviation_and_peak_position_where_it_peaks() {
         })
         .collect();
     for (p, m) in positions.iter().zip(&measured) {
-        assert!((m - p).abs() < 0.1, "peak position {p} measured {m:.2}: {measured:?}");
+        assert!(
+            (m - p).abs() < 0.1,
+            "peak position {p} measured {m:.2}: {measured:?}"
+        );
     }
     assert_increasing("peak position", &measured);
 }
@@ -440,11 +499,18 @@ fn vibrato_depth_rate_and_delay_come_back_as_set() {
         .map(|&d| vibrato_of(&[("Vibrato Depth", d / 100.0), ("Vibrato Delay", 0.0)]).1 / unit)
         .collect();
     for (d, m) in depths.iter().zip(&measured) {
-        assert!((m - d).abs() < 0.15 * d + 1.0, "depth {d} ct measured {m:.1}: {measured:?}");
+        assert!(
+            (m - d).abs() < 0.15 * d + 1.0,
+            "depth {d} ct measured {m:.1}: {measured:?}"
+        );
     }
     assert_increasing("vibrato depth", &measured);
     let (_, none, _) = vibrato_of(&[("Vibrato Delay", 0.0)]);
-    assert!(none / unit < 1.5, "no vibrato set, {:.1} cents measured", none / unit);
+    assert!(
+        none / unit < 1.5,
+        "no vibrato set, {:.1} cents measured",
+        none / unit
+    );
     // The rate: MIDI-DDSP's bins are 1/(2 s) apart.
     for rate in [4.0, 5.5, 7.0, 8.5] {
         let knobs = [
@@ -453,16 +519,25 @@ fn vibrato_depth_rate_and_delay_come_back_as_set() {
             ("Vibrato Rate", linear(rate, 1.0, 12.0)),
         ];
         let (measured, _, _) = vibrato_of(&knobs);
-        assert!((measured - rate).abs() <= 0.5, "rate {rate} Hz measured {measured}");
+        assert!(
+            (measured - rate).abs() <= 0.5,
+            "rate {rate} Hz measured {measured}"
+        );
     }
     // The delay: where the deviation first reaches half the depth (the fade-in takes 0.2 s,
     // so half of it is reached 0.1 s after the delay), within a vibrato period.
     for delay in [0.2, 0.5, 0.8] {
         // The Vibrato Delay knob is skewed (nice-plug's factor 2^-2 over 0..2000 ms).
-        let knobs = [("Vibrato Depth", 0.5), ("Vibrato Delay", (delay / 2.0f64).powf(0.25))];
+        let knobs = [
+            ("Vibrato Depth", 0.5),
+            ("Vibrato Delay", (delay / 2.0f64).powf(0.25)),
+        ];
         let (_, _, track) = vibrato_of(&knobs);
         let start = track.iter().position(|d| d.abs() > 0.25 * 0.5).unwrap() as f64 * FRAME_SECONDS;
-        assert!((start - (delay + 0.1)).abs() < 0.1, "delay {delay} s: half depth at {start:.3} s");
+        assert!(
+            (start - (delay + 0.1)).abs() < 0.1,
+            "delay {delay} s: half depth at {start:.3} s"
+        );
     }
 }
 
@@ -480,7 +555,10 @@ fn brightness_moves_the_harmonic_centroid_by_its_factor() {
     let factors = [0.5, 0.7, 1.4, 2.0];
     let measured: Vec<f64> = factors.iter().map(|&f| centroid(f) / reference).collect();
     for (f, m) in factors.iter().zip(&measured) {
-        assert!((m / f - 1.0).abs() < 0.05, "brightness x{f} measured x{m:.3}: {measured:?}");
+        assert!(
+            (m / f - 1.0).abs() < 0.05,
+            "brightness x{f} measured x{m:.3}: {measured:?}"
+        );
     }
     assert_increasing("brightness", &measured);
 }
@@ -493,7 +571,10 @@ fn attack_noise_sets_the_noise_level_over_the_first_40_ms() {
     let noise_db = |db: f64| {
         let with = expressive_note(&[("Attack Noise", linear(db, -24.0, 24.0))], 69, 0.5);
         let without = expressive_note(
-            &[("Attack Noise", linear(db, -24.0, 24.0)), ("Noise Gain", 0.0)],
+            &[
+                ("Attack Noise", linear(db, -24.0, 24.0)),
+                ("Noise Gain", 0.0),
+            ],
             69,
             0.5,
         );
@@ -505,7 +586,10 @@ fn attack_noise_sets_the_noise_level_over_the_first_40_ms() {
     let settings = [-12.0, -6.0, 6.0, 12.0];
     let measured: Vec<f64> = settings.iter().map(|&s| noise_db(s) - reference).collect();
     for (s, m) in settings.iter().zip(&measured) {
-        assert!((m - s).abs() < 1.5, "attack noise {s} dB measured {m:.2}: {measured:?}");
+        assert!(
+            (m - s).abs() < 1.5,
+            "attack noise {s} dB measured {m:.2}: {measured:?}"
+        );
     }
     assert_increasing("attack noise", &measured);
 }

@@ -207,7 +207,10 @@ fn instrument_velocity_sets_level() {
     let soft = rms(&x[26_400..33_600]);
     // General MIDI's velocity curve, 40 log10(velocity): half velocity is 12.04 dB down.
     let db = 20.0 * (soft / loud).log10();
-    assert!((db - 40.0 * 0.5f64.log10()).abs() < 0.5, "half velocity is {db:.2} dB");
+    assert!(
+        (db - 40.0 * 0.5f64.log10()).abs() < 0.5,
+        "half velocity is {db:.2} dB"
+    );
 }
 
 #[test]

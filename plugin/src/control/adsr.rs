@@ -36,10 +36,7 @@ pub struct AdsrTimes {
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Stage {
     /// From `from` at `since` (seconds), attack then decay then sustain.
-    Held {
-        since: f64,
-        from: f32,
-    },
+    Held { since: f64, from: f32 },
     /// From `from_db` at `since`, for `seconds`.
     Released {
         since: f64,
@@ -188,7 +185,10 @@ mod tests {
     fn segments_reach_their_levels_at_their_times() {
         let mut env = Adsr::start(TIMES, 1.0);
         assert_eq!(env.level(1.0), 0.0);
-        assert!(close(env.level(1.05), 0.5), "the attack is linear in amplitude");
+        assert!(
+            close(env.level(1.05), 0.5),
+            "the attack is linear in amplitude"
+        );
         assert!(close(env.level_db(1.1), 0.0));
         assert!(close(env.level_db(1.2), -6.0), "the decay is linear in dB");
         assert!(close(env.level_db(1.3), -12.0));
@@ -196,7 +196,10 @@ mod tests {
         // 72 dB above silence: 60 dB per 0.4 s, over in 0.48 s.
         let seconds = env.release(5.0, 0.4, 72.0);
         assert!(close(seconds, 0.48));
-        assert!(close(env.level_db(5.2), -42.0), "the release falls 60 dB in its time");
+        assert!(
+            close(env.level_db(5.2), -42.0),
+            "the release falls 60 dB in its time"
+        );
         assert!(env.level(5.47) > 0.0);
         assert_eq!(env.level(5.481), 0.0);
         assert!((env.silent_at().unwrap() - 5.48).abs() < 1e-6);

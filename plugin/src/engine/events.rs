@@ -93,24 +93,17 @@ pub enum NoteExpression {
 impl Event {
     /// The same event at sample offset `time` (events move between blocks).
     pub fn at(mut self, at: u32) -> Self {
-        match &mut self {
-            Event::NoteOn { time, .. }
-            | Event::NoteOff { time, .. }
-            | Event::Choke { time, .. }
-            | Event::AllNotesOff { time }
-            | Event::AllSoundOff { time }
-            | Event::NoteLength { time, .. }
-            | Event::PitchBend { time, .. }
-            | Event::Controller { time, .. }
-            | Event::ChannelPressure { time, .. }
-            | Event::NoteExpression { time, .. }
-            | Event::Param { time, .. } => *time = at,
-        }
+        *self.time_mut() = at;
         self
     }
 
     pub fn time(&self) -> u32 {
-        match *self {
+        let mut event = *self;
+        *event.time_mut()
+    }
+
+    fn time_mut(&mut self) -> &mut u32 {
+        match self {
             Event::NoteOn { time, .. }
             | Event::NoteOff { time, .. }
             | Event::Choke { time, .. }

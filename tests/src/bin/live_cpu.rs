@@ -6,6 +6,11 @@
 //! bare_decoder.rs`), measured in the same run. The three are run in turn, REPEATS times, and
 //! the medians reported: on the shared 2-core machines here the same run varies by a third.
 //!
+//! The instrument runs twice per voice count: as it comes, and "expressive", with every
+//! expression control and timbre knob active (vibrato, volume fluctuation, brightness, attack
+//! noise, tilt, timbre pitch, width) and a player's controllers streaming (pitch bend and CC11
+//! every 10 ms). `LUTHIER_BENCH_BLOCKS=256,1024` picks the block sizes (default 64..1024).
+//!
 //! Run by `cargo xtask bench-cpu [SECONDS]`, which builds what it needs and passes the paths.
 //! Here: `live-cpu CLAP_BUNDLE BARE_DECODER MODEL.onnx SECONDS [EARLIER_CLAP_BUNDLE]`; with the
 //! last, an earlier build is measured beside this one (with the model), in the same run.
@@ -29,6 +34,8 @@ fn process_cpu_seconds() -> f64 {
 #[derive(Clone, Copy, PartialEq)]
 enum Case {
     Instrument(usize),
+    /// The instrument with every expression control on and controllers streaming.
+    Expressive(usize),
     Effect,
 }
 
@@ -37,13 +44,15 @@ impl Case {
         match self {
             Case::Instrument(1) => "instrument, 1 voice".into(),
             Case::Instrument(n) => format!("instrument, {n} voices"),
+            Case::Expressive(1) => "instrument, 1 voice, expressive".into(),
+            Case::Expressive(n) => format!("instrument, {n} voices, expressive"),
             Case::Effect => "effect".into(),
         }
     }
 
     fn voices(self) -> usize {
         match self {
-            Case::Instrument(n) => n,
+            Case::Instrument(n) | Case::Expressive(n) => n,
             Case::Effect => 1,
         }
     }
@@ -51,15 +60,44 @@ impl Case {
     fn arg(self) -> String {
         match self {
             Case::Instrument(n) => format!("instrument{n}"),
+            Case::Expressive(n) => format!("expressive{n}"),
             Case::Effect => "effect".into(),
         }
     }
 
     fn parse(s: &str) -> Self {
-        match s.strip_prefix("instrument") {
-            Some(n) => Case::Instrument(n.parse().unwrap()),
+        if let Some(n) = s.strip_prefix("instrument") {
+            return Case::Instrument(n.parse().unwrap());
+        }
+        match s.strip_prefix("expressive") {
+            Some(n) => Case::Expressive(n.parse().unwrap()),
             None => Case::Effect,
         }
+    }
+}
+
+/// Every expression control and timbre knob of the instrument away from its default, in CLAP's
+/// terms (0..1 of each knob's range).
+const EXPRESSIVE_KNOBS: [(&str, f64); 9] = [
+    ("Vibrato Depth", 0.3),
+    ("Vibrato Delay", 0.0),
+    ("Volume Fluctuation", 0.25),
+    ("Brightness", 0.65),
+    ("Attack Noise", 0.625),
+    ("Tilt", 0.4),
+    ("Timbre Pitch", 0.55),
+    ("Width", 0.5),
+    ("Mod Wheel Vibrato", 0.5),
+];
+
+/// A player's controllers over `len` samples: pitch bend and CC11 every 10 ms on channel 1.
+fn controller_stream(plugin: &mut luthier_tests::clap_host::ClapPlugin, len: usize) {
+    for (i, at) in (0..len).step_by((RATE / 100.0) as usize).enumerate() {
+        let t = i as f64 / 100.0;
+        let bend = (8192.0 + 2000.0 * (std::f64::consts::TAU * 0.7 * t).sin()) as u16;
+        plugin.midi_at(at, [0xE0, (bend & 0x7F) as u8, (bend >> 7) as u8]);
+        let swell = (90.0 + 30.0 * (std::f64::consts::TAU * 0.3 * t).sin()) as u8;
+        plugin.midi_at(at, [0xB0, 11, swell]);
     }
 }
 
@@ -83,7 +121,7 @@ fn child(bundle: &Path, case: Case, block: usize, seconds: f64, model: &str) {
     std::env::set_var("LUTHIER_MODEL", model);
     let bundle = ClapBundle::load(bundle).unwrap();
     let id = match case {
-        Case::Instrument(_) => "audio.luthier.instrument",
+        Case::Instrument(_) | Case::Expressive(_) => "audio.luthier.instrument",
         Case::Effect => "audio.luthier.fx",
     };
     let mut plugin = bundle.instantiate(id).unwrap();
@@ -94,12 +132,22 @@ fn child(bundle: &Path, case: Case, block: usize, seconds: f64, model: &str) {
     let len = (seconds * RATE) as usize;
     let input = match case {
         Case::Effect => voice_like(warm + len),
-        Case::Instrument(_) => Vec::new(),
+        Case::Instrument(_) | Case::Expressive(_) => Vec::new(),
     };
     let inputs = |from: usize, to: usize| match case {
         Case::Effect => vec![input[from..to].to_vec(), input[from..to].to_vec()],
-        Case::Instrument(_) => vec![],
+        Case::Instrument(_) | Case::Expressive(_) => vec![],
     };
+    if let Case::Expressive(_) = case {
+        for (name, value) in EXPRESSIVE_KNOBS {
+            let id = plugin
+                .param_id(name)
+                .unwrap_or_else(|| panic!("no knob '{name}'"));
+            plugin.set_param(id, value);
+        }
+        // The mod wheel half up, for the mod wheel's vibrato.
+        plugin.midi_at(0, [0xB0, 1, 64]);
+    }
     // Held notes, from the first sample to past the end (their note-offs never come).
     let notes: Vec<Note> = (0..case.voices())
         .map(|v| Note {
@@ -110,6 +158,9 @@ fn child(bundle: &Path, case: Case, block: usize, seconds: f64, model: &str) {
         })
         .collect();
     plugin.render(&inputs(0, warm), warm, &notes, &[block]);
+    if let Case::Expressive(_) = case {
+        controller_stream(&mut plugin, len);
+    }
     let cpu = process_cpu_seconds();
     let started = std::time::Instant::now();
     let out = plugin.render(&inputs(warm, warm + len), len, &[], &[block]);
@@ -191,8 +242,19 @@ fn main() {
         v.sort_by(f64::total_cmp);
         v[v.len() / 2]
     };
-    for case in [Case::Instrument(1), Case::Instrument(8), Case::Effect] {
-        for block in BLOCKS {
+    let blocks: Vec<usize> = match std::env::var("LUTHIER_BENCH_BLOCKS") {
+        Ok(list) => list.split(',').map(|b| b.trim().parse().unwrap()).collect(),
+        Err(_) => BLOCKS.to_vec(),
+    };
+    let cases = [
+        Case::Instrument(1),
+        Case::Expressive(1),
+        Case::Instrument(8),
+        Case::Expressive(8),
+        Case::Effect,
+    ];
+    for case in cases {
+        for &block in &blocks {
             let (mut with, mut without, mut bare) = (Vec::new(), Vec::new(), Vec::new());
             let mut before = Vec::new();
             for _ in 0..REPEATS {
