@@ -126,22 +126,87 @@ pub fn midi_ddsp_vibrato(deviation: &[f64]) -> (f64, f64) {
 /// harmonics' amplitudes (each a Hann-windowed DFT of `x` at k * f0, for the first `harmonics`
 /// below Nyquist).
 pub fn harmonic_centroid(x: &[f32], sample_rate: f64, f0: f64, harmonics: usize) -> f64 {
+    let amplitudes = harmonic_amplitudes(x, sample_rate, f0, harmonics);
+    let total: f64 = amplitudes.iter().sum();
+    amplitudes
+        .iter()
+        .enumerate()
+        .map(|(k, a)| (k + 1) as f64 * a)
+        .sum::<f64>()
+        / total
+}
+
+/// The amplitudes of the first `harmonics` harmonics of `f0` below Nyquist: Hann-windowed DFTs
+/// at k * f0.
+pub fn harmonic_amplitudes(x: &[f32], sample_rate: f64, f0: f64, harmonics: usize) -> Vec<f64> {
     let n = x.len();
     let count = harmonics.min(((0.5 * sample_rate) / f0).floor() as usize - 1);
-    let (mut weighted, mut total) = (0.0, 0.0);
-    for k in 1..=count {
-        let step = std::f64::consts::TAU * f0 * k as f64 / sample_rate;
-        let (mut re, mut im) = (0.0f64, 0.0f64);
-        for (i, &v) in x.iter().enumerate() {
-            let w = hann(i, n) * v as f64;
-            re += w * (step * i as f64).cos();
-            im += w * (step * i as f64).sin();
+    (1..=count)
+        .map(|k| {
+            let step = std::f64::consts::TAU * f0 * k as f64 / sample_rate;
+            let (mut re, mut im) = (0.0f64, 0.0f64);
+            for (i, &v) in x.iter().enumerate() {
+                let w = hann(i, n) * v as f64;
+                re += w * (step * i as f64).cos();
+                im += w * (step * i as f64).sin();
+            }
+            (re * re + im * im).sqrt()
+        })
+        .collect()
+}
+
+/// The average power spectrum of `x` in dB, in bands of `band_hz` up to `top_hz` (Welch: Hann
+/// windows of 2048 with half overlap), the whole shifted to a mean of 0 dB: the spectrum's
+/// shape, whatever its level.
+pub fn spectrum_shape_db(x: &[f32], sample_rate: f64, band_hz: f64, top_hz: f64) -> Vec<f64> {
+    let n = 2048;
+    let fft = RealFftPlanner::<f64>::new().plan_fft_forward(n);
+    let mut power = vec![0.0f64; n / 2 + 1];
+    let mut start = 0;
+    while start + n <= x.len() {
+        let mut buf: Vec<f64> = (0..n).map(|i| hann(i, n) * x[start + i] as f64).collect();
+        let mut spectrum = fft.make_output_vec();
+        fft.process(&mut buf, &mut spectrum).unwrap();
+        for (p, c) in power.iter_mut().zip(&spectrum) {
+            *p += c.norm_sqr();
         }
-        let amplitude = (re * re + im * im).sqrt();
-        weighted += k as f64 * amplitude;
-        total += amplitude;
+        start += n / 2;
     }
-    weighted / total
+    let bin_hz = sample_rate / n as f64;
+    let bands = (top_hz / band_hz) as usize;
+    let db: Vec<f64> = (0..bands)
+        .map(|b| {
+            let (lo, hi) = (
+                (b as f64 * band_hz / bin_hz) as usize,
+                ((b + 1) as f64 * band_hz / bin_hz) as usize,
+            );
+            10.0 * (power[lo..hi].iter().sum::<f64>() + 1e-30).log10()
+        })
+        .collect();
+    let mean = db.iter().sum::<f64>() / db.len() as f64;
+    db.iter().map(|d| d - mean).collect()
+}
+
+/// The A-weighting's amplitude gain at `f` (IEC 61672's poles at 20.6, 107.7, 737.9 and
+/// 12194 Hz), normalised to 1 at 1 kHz.
+pub fn a_weighting(f: f64) -> f64 {
+    let raw = |f: f64| {
+        let f2 = f * f;
+        let p = |hz: f64| f2 + hz * hz;
+        12194.0f64.powi(2) * f2 * f2 / (p(20.6) * p(12194.0) * (p(107.7) * p(737.9)).sqrt())
+    };
+    raw(f) / raw(1000.0)
+}
+
+/// The A-weighted level in dB of a harmonic tone on `f0`: its first `harmonics` (below
+/// Nyquist), each a Hann-windowed DFT amplitude, weighted and summed in power.
+pub fn a_weighted_level_db(x: &[f32], sample_rate: f64, f0: f64, harmonics: usize) -> f64 {
+    let power: f64 = harmonic_amplitudes(x, sample_rate, f0, harmonics)
+        .iter()
+        .enumerate()
+        .map(|(k, a)| (a * a_weighting(f0 * (k + 1) as f64)).powi(2))
+        .sum();
+    10.0 * power.log10()
 }
 
 #[cfg(test)]
@@ -180,5 +245,8 @@ mod tests {
         assert!((1200.0 * (hz / 330.0).log2()).abs() < 0.5, "{hz}");
         let levels = level_db_frames(&x, rate);
         assert_eq!(levels.len(), 125);
+        // The same tone an octave down is A-weighted lower: 440 Hz against 220 Hz.
+        assert!((a_weighting(1000.0) - 1.0).abs() < 1e-12);
+        assert!(a_weighting(220.0) < a_weighting(440.0));
     }
 }

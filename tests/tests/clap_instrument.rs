@@ -593,3 +593,126 @@ fn attack_noise_sets_the_noise_level_over_the_first_40_ms() {
     }
     assert_increasing("attack noise", &measured);
 }
+
+/// Pitch, A-weighted level (the loudness measure the decoder is conditioned on) and harmonic
+/// centroid of a held A4 with `knobs`, and both channels.
+fn held_a4(knobs: &[(&str, f64)]) -> (f64, f64, f64, Vec<Vec<f32>>) {
+    let (error, level, centroid, _, out) = held_a4_spectrum(knobs);
+    (error, level, centroid, out)
+}
+
+/// As `held_a4`, with the harmonics' amplitude distribution (summing to 1).
+fn held_a4_spectrum(knobs: &[(&str, f64)]) -> (f64, f64, f64, Vec<f64>, Vec<Vec<f32>>) {
+    let mut p = violin();
+    for (name, value) in knobs {
+        set(&mut p, name, *value);
+    }
+    let out = p.render(&[], at(1.2), &[note(69, 0.6, 0.05, 1.1)], &[256]);
+    let held = slice(&out[0], 0.4, 1.0);
+    let hz = peak_near_hz(held, RATE, 440.0, 0.5);
+    let level = a_weighted_level_db(held, RATE, hz, 50);
+    let centroid = harmonic_centroid(held, RATE, hz, 50);
+    let amplitudes = harmonic_amplitudes(held, RATE, hz, 50);
+    let total: f64 = amplitudes.iter().sum();
+    let shape = amplitudes.iter().map(|a| a / total).collect();
+    (cents(hz, 440.0), level, centroid, shape, out)
+}
+
+#[test]
+fn timbre_knobs_change_the_timbre_not_the_played_pitch_or_level() {
+    let (_, level, centroid, _, plain) = held_a4_spectrum(&[]);
+    let shape_of =
+        |out: &[Vec<f32>]| spectrum_shape_db(slice(&out[0], 0.4, 1.0), RATE, 250.0, 12_000.0);
+    let plain_shape = shape_of(&plain);
+    // What the model is told moves; what plays stays: +-12 semitones and +12 dB of "timbre".
+    // The timbre's change: how far the spectrum's shape moved (mean absolute dB over 250 Hz
+    // bands to 12 kHz, each spectrum at its own level).
+    let changes = [
+        ("Timbre Pitch", 0.75),
+        ("Timbre Pitch", 0.25),
+        ("Timbre Loudness", 0.25),
+        ("Timbre Loudness", 0.0),
+    ];
+    for (name, value) in changes {
+        let (error, l, _, _, out) = held_a4_spectrum(&[(name, value)]);
+        assert!(
+            error.abs() < 3.0,
+            "{name} {value}: the pitch moved {error:.2} cents"
+        );
+        assert!(
+            (l - level).abs() < 1.5,
+            "{name} {value}: the level moved {:.2} dB",
+            l - level
+        );
+        let shape = shape_of(&out);
+        let moved = plain_shape
+            .iter()
+            .zip(&shape)
+            .map(|(a, b)| (a - b).abs())
+            .sum::<f64>()
+            / shape.len() as f64;
+        eprintln!(
+            "{name} {value}: level {:+.2} dB, spectrum moved {moved:.2} dB",
+            l - level
+        );
+        // The violin model's timbre moves far less with loudness than with pitch (0.6 dB for
+        // -12 dB measured): a render repeats bit for bit, so any move is the decoder's answer.
+        let least = if name == "Timbre Pitch" { 2.0 } else { 0.3 };
+        assert!(
+            moved > least,
+            "{name} {value}: the timbre did not change ({moved:.2} dB)"
+        );
+    }
+    // Tilt leans the spectrum: -6 dB/octave darkens it.
+    let (_, _, darker, _) = held_a4(&[("Tilt", linear(-6.0, -12.0, 12.0))]);
+    assert!(
+        darker < 0.9 * centroid,
+        "tilt: centroid {darker:.2} from {centroid:.2}"
+    );
+    // Harmonic Gain off leaves the noise alone: far quieter, and no tone at A4.
+    let (_, noise_only, _, _) = held_a4(&[("Harmonic Gain", 0.0)]);
+    assert!(
+        noise_only < level - 20.0,
+        "harmonics off: {noise_only:.1} dB from {level:.1}"
+    );
+}
+
+#[test]
+fn width_decorrelates_the_channels_and_folds_back_to_mono() {
+    let correlation = |x: &[f32], y: &[f32]| {
+        let dot = |a: &[f32], b: &[f32]| a.iter().zip(b).map(|(p, q)| (p * q) as f64).sum::<f64>();
+        dot(x, y) / (dot(x, x) * dot(y, y)).sqrt()
+    };
+    let mut last = 1.1;
+    for width in [0.0, 0.5, 1.0] {
+        let (_, _, _, out) = held_a4(&[("Width", width)]);
+        let (l, r) = (slice(&out[0], 0.4, 1.0), slice(&out[1], 0.4, 1.0));
+        let c = correlation(l, r);
+        // The formula for a side signal uncorrelated with the mono one (`dsp::width`).
+        let w = width as f64;
+        let expected = (1.0 - w * w) / (1.0 + w * w);
+        assert!(
+            (c - expected).abs() < 0.25,
+            "width {width}: correlation {c:.3}, formula {expected:.3}"
+        );
+        assert!(c < last, "width {width}: correlation {c:.3} did not fall");
+        last = c;
+        let (_, _, _, mono) = held_a4(&[]);
+        let norm = (1.0 + w * w).sqrt();
+        let folded: Vec<f32> = l
+            .iter()
+            .zip(r)
+            .map(|(a, b)| (a + b) * norm as f32 / 2.0)
+            .collect();
+        let reference = slice(&mono[0], 0.4, 1.0);
+        let error = folded
+            .iter()
+            .zip(reference)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0f32, f32::max);
+        assert!(
+            error < 1e-4,
+            "width {width}: L+R is not the mono sound ({error})"
+        );
+    }
+}

@@ -214,6 +214,46 @@ fn instrument_velocity_sets_level() {
 }
 
 #[test]
+fn reverb_size_sets_how_long_the_tail_rings() {
+    // After the note has gone, the reverb's tail falls 30 dB in half its RT60.
+    let rate = 48_000.0;
+    let notes = [Note {
+        key: 60,
+        velocity: 0.9,
+        on: 0,
+        off: 4_800,
+    }];
+    let fall_30_db = |rt60: f64| {
+        let mut plugin = load(INSTRUMENT_ID);
+        plugin.activate(rate, 480).unwrap();
+        let mix = plugin.param_id("Reverb Mix").unwrap();
+        let size = plugin
+            .param_id("Reverb Size")
+            .expect("a Reverb Size parameter");
+        plugin.set_param(mix, 1.0);
+        // Skewed by nice-plug's factor 2^-1 over 0.2..3 s.
+        plugin.set_param(size, ((rt60 - 0.2) / 2.8).sqrt());
+        let x = plugin.render(&[], (rate * 4.0) as usize, &notes, &[480])[0].clone();
+        let level = |at: usize| 20.0 * rms(&x[at..at + 480]).log10();
+        // From 30 ms after the note's release (80 ms T60, at most 107 ms of it) has ended.
+        let start = 4_800 + (0.14 * rate) as usize;
+        let top = level(start);
+        let below = (start..x.len() - 480)
+            .step_by(240)
+            .find(|&at| level(at) < top - 30.0)
+            .expect("the tail falls 30 dB");
+        (below - start) as f64 / rate
+    };
+    for rt60 in [0.4, 1.0, 2.5] {
+        let fell = fall_30_db(rt60);
+        assert!(
+            (fell / (rt60 / 2.0) - 1.0).abs() < 0.2,
+            "size {rt60} s: 30 dB in {fell:.3} s"
+        );
+    }
+}
+
+#[test]
 fn reverb_mix_parameter_adds_a_tail_through_clap() {
     let rate = 48_000.0;
     let notes = [Note {

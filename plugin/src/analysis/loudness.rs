@@ -47,6 +47,19 @@ pub fn full_scale_sine_db() -> f32 {
     (10.0 * (24_576.0f64 / 257.0).log10()) as f32
 }
 
+/// The A-weighting's linear amplitude gain at `f` (IEC 61672, up to its constant +2 dB), with
+/// no logarithm: cheap enough to weigh a frame's harmonics with.
+pub fn a_weighting_gain(f: f64) -> f64 {
+    let f2 = f * f;
+    let (c0, c1, c2, c3) = (
+        12_194.217f64.powi(2),
+        20.598_997f64.powi(2),
+        107.652_65f64.powi(2),
+        737.862_23f64.powi(2),
+    );
+    c0 * f2 * f2 / ((f2 + c0) * (f2 + c1) * ((f2 + c2) * (f2 + c3)).sqrt())
+}
+
 /// librosa.A_weighting(f) in dB (IEC 61672), floored at -80 dB as librosa does.
 pub fn a_weighting_db(f: f64) -> f64 {
     let f2 = f * f;
@@ -194,6 +207,14 @@ impl LoudnessMeter {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_linear_a_weighting_is_the_db_one() {
+        for f in [50.0, 440.0, 1000.0, 4000.0, 15000.0] {
+            let db = 2.0 + 20.0 * a_weighting_gain(f).log10();
+            assert!((db - a_weighting_db(f)).abs() < 1e-6, "{f} Hz");
+        }
+    }
 
     fn sine(hz: f64, amp: f64, sr: f64, n: usize) -> Vec<f32> {
         (0..n)

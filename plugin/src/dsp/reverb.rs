@@ -7,6 +7,13 @@
 //! block behind the input, which leaves exactly one block of time to do it in the frequency
 //! domain (a delay line of input spectra multiplied by the partitions' spectra, overlap-save).
 //! Everything is allocated in the constructor; `process` only does arithmetic.
+//!
+//! Size: an IR whose own decay (RT60) is known can be made to die away faster, down to any
+//! shorter RT60, by multiplying partition k by exp(-b t_k) (one gain per 2.7 ms partition),
+//! with a gain on the whole that keeps its energy, so the size does not change the level.
+//! Partitions past the point where the shortened IR is 80 dB down are skipped, so a small room
+//! costs less than a hall. The built-in room is made as a hall (`ROOM_MAX_RT60_SECONDS`) and
+//! played at the size asked for.
 
 use std::sync::Arc;
 
@@ -52,6 +59,13 @@ pub struct Reverb {
     scratch: Vec<Complex<f32>>,
     mix: LinearSmoother,
     mix_target: f32,
+    sample_rate: f32,
+    /// The IR's own RT60, when known: what `set_decay` shortens from.
+    ir_rt60: Option<f32>,
+    /// Per tail partition, the decay's gain; the head's; partitions in use.
+    gains: Vec<f32>,
+    head_gain: f32,
+    active: usize,
     /// No sample processed since construction or reset: a mix set now applies at once, since
     /// there is no sound to click.
     fresh: bool,
@@ -125,7 +139,51 @@ impl Reverb {
             scratch,
             mix: LinearSmoother::new(mix, MIX_RAMP_SECONDS, sample_rate),
             mix_target: mix,
+            sample_rate,
+            ir_rt60: None,
+            gains: vec![1.0; tail_partitions],
+            head_gain: 1.0,
+            active: tail_partitions,
             fresh: true,
+        }
+    }
+
+    /// The built-in room, made as a hall and played with the decay `rt60` (seconds, at most
+    /// `ROOM_MAX_RT60_SECONDS`), starting settled at `mix`.
+    pub fn room(sample_rate: f32, rt60: f32, mix: f32) -> Self {
+        let ir = room_ir(
+            sample_rate,
+            ROOM_MAX_RT60_SECONDS,
+            ROOM_MAX_RT60_SECONDS * ROOM_LENGTH_PER_RT60,
+        );
+        let mut reverb = Self::with_mix(&ir, sample_rate, mix);
+        reverb.ir_rt60 = Some(ROOM_MAX_RT60_SECONDS as f32);
+        reverb.set_decay(rt60);
+        reverb
+    }
+
+    /// Makes the IR die away with this RT60 (seconds), keeping its energy; only shorter than
+    /// the IR's own, and only for an IR whose own RT60 is known (`room`). Cheap (a gain per
+    /// partition): fine to call every block while a knob moves.
+    pub fn set_decay(&mut self, rt60: f32) {
+        let Some(own) = self.ir_rt60 else {
+            return;
+        };
+        if !rt60.is_finite() || rt60 <= 0.0 {
+            return;
+        }
+        let rt60 = rt60.clamp(0.05, own);
+        // -60 dB of amplitude over an RT60 is ln(1000) nepers.
+        let extra = 1000f32.ln() * (1.0 / rt60 - 1.0 / own) / self.sample_rate;
+        // Exponentially decaying noise has an energy proportional to its RT60.
+        let level = (own / rt60).sqrt();
+        self.head_gain = level;
+        let cut = (rt60 * self.sample_rate * 80.0 / 60.0) as usize;
+        self.active = self.gains.len().min(cut.div_ceil(PARTITION));
+        for (k, g) in self.gains.iter_mut().enumerate() {
+            // Partition k holds IR samples (k + 1) P .. (k + 2) P: its middle.
+            let t = (k as f32 + 1.5) * PARTITION as f32;
+            *g = level * (-extra * t).exp();
         }
     }
 
@@ -160,7 +218,7 @@ impl Reverb {
             let now = PARTITION + self.pos;
             self.history[now] = dry;
             let recent = &self.history[now + 1 - head_len..=now];
-            let wet = dot(&self.head_reversed, recent) + self.tail_out[self.pos];
+            let wet = self.head_gain * dot(&self.head_reversed, recent) + self.tail_out[self.pos];
 
             let mix = self.mix.next();
             let out = (1.0 - mix) * dry + mix * wet;
@@ -210,11 +268,12 @@ impl Reverb {
             // Partition k (1-based) meets the frame k - 1 blocks older than the newest.
             self.fft_freq.fill(Complex::new(0.0, 0.0));
             let mut frame = self.newest;
-            for k in 0..parts {
+            for k in 0..self.active {
                 let x = &self.input_spectra[frame * BINS..(frame + 1) * BINS];
                 let h = &self.tail_spectra[k * BINS..(k + 1) * BINS];
+                let g = self.gains[k];
                 for ((acc, &x), &h) in self.fft_freq.iter_mut().zip(x).zip(h) {
-                    *acc += x * h;
+                    *acc += x * h * g;
                 }
                 frame = if frame == 0 { parts - 1 } else { frame - 1 };
             }
@@ -277,6 +336,10 @@ impl SplitMix64 {
 const ROOM_SEED: u64 = 0x4C75_7468_6965_7221;
 const ROOM_RT60_SECONDS: f64 = 0.6;
 const ROOM_LENGTH_SECONDS: f64 = 0.8;
+/// The built-in room played at a size: made with this RT60 and shortened to the one asked for.
+pub const ROOM_MAX_RT60_SECONDS: f32 = 3.0;
+/// It is made this many RT60s long: 80 dB down at its end.
+const ROOM_LENGTH_PER_RT60: f32 = 80.0 / 60.0;
 const ROOM_PREDELAY_SECONDS: f64 = 0.003;
 /// Cut-off of the one-pole smoothing: takes the fizz off white noise without dulling the room.
 const ROOM_LOWPASS_HZ: f64 = 6000.0;
@@ -287,15 +350,25 @@ pub const ROOM_ENERGY: f32 = 0.25;
 /// gently low-passed noise with an RT60 of 0.6 s, 0.8 s long, silent for its first 3 ms so the
 /// reverb sits behind the dry signal, with a sum of squares of [`ROOM_ENERGY`].
 pub fn builtin_room_ir(sample_rate: f32) -> Vec<f32> {
+    room_ir(
+        sample_rate,
+        ROOM_RT60_SECONDS as f32,
+        ROOM_LENGTH_SECONDS as f32,
+    )
+}
+
+/// The built-in room's recipe with another RT60 and length (seconds).
+pub fn room_ir(sample_rate: f32, rt60: f32, length: f32) -> Vec<f32> {
     let rate = if sample_rate.is_finite() && sample_rate > 0.0 {
         sample_rate as f64
     } else {
         48_000.0
     };
-    let len = ((ROOM_LENGTH_SECONDS * rate).round() as usize).max(1);
+    let (rt60, length) = (rt60 as f64, length as f64);
+    let len = ((length * rate).round() as usize).max(1);
     let predelay = (ROOM_PREDELAY_SECONDS * rate).ceil() as usize;
     // -60 dB of amplitude over RT60: ln(1000) nepers.
-    let decay_per_sample = -(1000.0f64.ln()) / (ROOM_RT60_SECONDS * rate);
+    let decay_per_sample = -(1000.0f64.ln()) / (rt60 * rate);
     let smoothing = 1.0 - (-std::f64::consts::TAU * ROOM_LOWPASS_HZ / rate).exp();
 
     let mut rng = SplitMix64(ROOM_SEED);
@@ -509,6 +582,52 @@ mod tests {
         let mut silence = vec![0.0f32; ir.len() + 1000];
         reverb.process(&mut silence);
         assert!(silence.iter().all(|&y| y == 0.0));
+    }
+
+    /// RT60 from an impulse response by Schroeder's backward integration, fitted from -5 to
+    /// -35 dB of its energy decay curve.
+    fn rt60_of(ir: &[f32], rate: f32) -> f32 {
+        let mut tail = 0.0f64;
+        let mut edc: Vec<f64> = ir
+            .iter()
+            .rev()
+            .map(|&h| {
+                tail += (h as f64).powi(2);
+                tail
+            })
+            .collect();
+        edc.reverse();
+        let db: Vec<f64> = edc.iter().map(|e| 10.0 * (e / edc[0]).log10()).collect();
+        let at = |level: f64| db.iter().position(|&d| d <= level).unwrap() as f32 / rate;
+        60.0 / (30.0 / (at(-35.0) - at(-5.0)))
+    }
+
+    #[test]
+    fn the_rooms_size_sets_its_rt60_and_keeps_its_energy() {
+        let mut impulse = vec![0.0f32; (RATE * 5.0) as usize];
+        impulse[0] = 1.0;
+        for rt60 in [0.3f32, 0.6, 1.5, 3.0] {
+            let mut reverb = Reverb::room(RATE, rt60, 1.0);
+            let mut ir = impulse.clone();
+            reverb.process(&mut ir);
+            let measured = rt60_of(&ir, RATE);
+            assert!(
+                (measured / rt60 - 1.0).abs() < 0.1,
+                "{rt60} s: measured {measured} s"
+            );
+            let energy: f32 = ir.iter().map(|h| h * h).sum();
+            let db = 10.0 * (energy / ROOM_ENERGY).log10();
+            assert!(
+                db.abs() < 1.0,
+                "{rt60} s: energy {db:.2} dB from the room's"
+            );
+            // Nothing past 80 dB down: the skipped partitions.
+            let end = (rt60 * RATE * 80.0 / 60.0) as usize + 2 * PARTITION;
+            assert!(
+                ir[end.min(ir.len())..].iter().all(|h| *h == 0.0),
+                "{rt60} s"
+            );
+        }
     }
 
     #[test]

@@ -17,6 +17,9 @@ pub struct Shape {
     pub tilt_db_per_octave: f32,
     /// Harmonic centroid factor.
     pub brightness: f32,
+    /// The pitch the decoder was told, over the one played: harmonics the decoder meant to be
+    /// above Nyquist stay silent when it plays lower, so the sound keeps its spectrum and level.
+    pub told_ratio: f32,
 }
 
 impl Shape {
@@ -25,6 +28,7 @@ impl Shape {
         noise_gain: 1.0,
         tilt_db_per_octave: 0.0,
         brightness: 1.0,
+        told_ratio: 1.0,
     };
 
     fn leans(&self) -> bool {

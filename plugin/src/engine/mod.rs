@@ -520,6 +520,7 @@ impl Engine {
             ParamChange::OutputGainDb(db) => self.output.set_output_gain(db),
             ParamChange::ReverbMix(mix) => self.output.set_reverb_mix(mix),
             ParamChange::Width(width) => self.output.set_width(width),
+            ParamChange::ReverbSize(seconds) => self.output.set_reverb_size(seconds),
             ParamChange::Bypass(bypass) => self.output.set_bypass(bypass),
             _ => {}
         }

@@ -5,12 +5,14 @@
 
 use super::params::Params;
 use crate::dsp::delay::Delay;
-use crate::dsp::reverb::{builtin_room_ir, Reverb};
+use crate::dsp::reverb::Reverb;
 use crate::dsp::smoother::LinearSmoother;
 use crate::dsp::width::Width;
 
 /// Gain knobs take this long to reach a new value, so that automation does not zipper.
 const GAIN_RAMP_SECONDS: f32 = 0.02;
+/// The reverb's size glides to a new value over this long.
+const SIZE_RAMP_SECONDS: f32 = 0.1;
 /// Bypass crossfades over this long.
 const BYPASS_FADE_SECONDS: f32 = 0.01;
 
@@ -25,6 +27,7 @@ pub struct Output {
     reverb_idle: bool,
     output_gain: LinearSmoother,
     reverb_mix: LinearSmoother,
+    reverb_size: LinearSmoother,
     /// 1: the plugin plays; 0: bypassed.
     engaged: LinearSmoother,
     /// The input, delayed by the latency, per input channel (none for the instrument).
@@ -40,7 +43,7 @@ impl Output {
     /// `dry_channels` inputs delayed by `latency` samples; `chunk` is the longest stretch
     /// processed at once.
     pub fn new(sample_rate: f32, dry_channels: usize, latency: usize, chunk: usize) -> Self {
-        let mut reverb = Reverb::with_mix(&builtin_room_ir(sample_rate), sample_rate, 1.0);
+        let mut reverb = Reverb::room(sample_rate, Params::default().reverb_size_seconds, 1.0);
         reverb.reset();
         Self {
             width: Width::new(0.0, sample_rate),
@@ -48,6 +51,11 @@ impl Output {
             reverb_idle: true,
             output_gain: LinearSmoother::new(1.0, GAIN_RAMP_SECONDS, sample_rate),
             reverb_mix: LinearSmoother::new(0.0, GAIN_RAMP_SECONDS, sample_rate),
+            reverb_size: LinearSmoother::new(
+                Params::default().reverb_size_seconds,
+                SIZE_RAMP_SECONDS,
+                sample_rate,
+            ),
             engaged: LinearSmoother::new(1.0, BYPASS_FADE_SECONDS, sample_rate),
             dry: (0..dry_channels).map(|_| Delay::new(latency)).collect(),
             dry_chunk: (0..dry_channels).map(|_| vec![0.0; chunk]).collect(),
@@ -65,6 +73,10 @@ impl Output {
         self.reverb_mix.set_target(mix.clamp(0.0, 1.0));
     }
 
+    pub fn set_reverb_size(&mut self, seconds: f32) {
+        self.reverb_size.set_target(seconds);
+    }
+
     pub fn set_width(&mut self, width: f32) {
         self.width.set_width(width);
     }
@@ -80,6 +92,8 @@ impl Output {
         self.width.reset(p.width);
         self.output_gain.reset(db_to_gain(p.output_gain_db));
         self.reverb_mix.reset(p.reverb_mix.clamp(0.0, 1.0));
+        self.reverb_size.reset(p.reverb_size_seconds);
+        self.reverb.set_decay(p.reverb_size_seconds);
         self.engaged.reset(if p.bypass { 0.0 } else { 1.0 });
         self.dry.iter_mut().for_each(Delay::clear);
     }
@@ -141,6 +155,13 @@ impl Output {
             if self.reverb_idle {
                 self.reverb.reset();
                 self.reverb_idle = false;
+            }
+            if !self.reverb_size.is_settled() {
+                // Once per stretch: a gain per partition, not per sample.
+                (0..n).for_each(|_| {
+                    self.reverb_size.next();
+                });
+                self.reverb.set_decay(self.reverb_size.value());
             }
             let wet = &mut self.wet[..n];
             wet.fill(0.0);

@@ -24,6 +24,8 @@ pub struct Params {
     pub envelope: EnvelopeSource,
     /// Reverb wet/dry, 0..1.
     pub reverb_mix: f32,
+    /// The reverb's RT60, seconds (`dsp::reverb`).
+    pub reverb_size_seconds: f32,
     /// Stereo width 0..1 (`dsp::width`).
     pub width: f32,
     /// Effect: where the tracker looks for pitch. Changes while playing.
@@ -63,6 +65,7 @@ impl Default for Params {
             release_seconds: s.adsr.release_seconds,
             envelope: s.envelope,
             reverb_mix: 0.0,
+            reverb_size_seconds: 0.6,
             width: 0.0,
             pitch: PitchConfig::default(),
             bypass: false,
@@ -121,6 +124,7 @@ knobs! {
     ReleaseSeconds(f32) => release_seconds;
     Envelope(EnvelopeSource) => envelope;
     ReverbMix(f32) => reverb_mix;
+    ReverbSize(f32) => reverb_size_seconds;
     Width(f32) => width;
     LowestPitchHz(f32) => pitch.min_hz;
     HighestPitchHz(f32) => pitch.max_hz;
@@ -165,6 +169,7 @@ impl ParamChange {
             self,
             ParamChange::OutputGainDb(_)
                 | ParamChange::ReverbMix(_)
+                | ParamChange::ReverbSize(_)
                 | ParamChange::Width(_)
                 | ParamChange::Bypass(_)
         )

@@ -97,6 +97,7 @@ impl Tone {
             noise_gain: self.noise_gain.value() * noise_gain,
             tilt_db_per_octave: self.tilt.value(),
             brightness,
+            told_ratio: self.decoder_f0(1.0),
         }
     }
 }

@@ -8,6 +8,7 @@
 //! most `GATE_ATTACK_SECONDS` and closes over the last `GATE_FADE_SECONDS` of the release.
 //! The timbre knobs after the decoder (`dsp::shape`) are applied here, frame by frame.
 
+use crate::analysis::loudness::a_weighting_gain;
 use crate::dsp::envelope::Envelope;
 use crate::dsp::frames::Frame;
 use crate::dsp::harmonic::harmonics_below_nyquist;
@@ -65,23 +66,67 @@ impl Voice {
         for (played, n) in self.noise.iter_mut().zip(&self.controls.noise) {
             *played = n * noise_gain;
         }
-        let audible =
-            harmonics_below_nyquist(self.f0_hz as f64, sample_rate as f64, self.harmonics.len());
+        let count = self.harmonics.len();
+        let below = |f0: f32| harmonics_below_nyquist(f0 as f64, sample_rate as f64, count);
+        let audible = below(self.f0_hz);
         shaper.apply(
             &self.controls.harmonics,
             audible,
             &shape,
             &mut self.harmonics,
         );
+        let mut level = 1.0;
+        if shape.told_ratio != 1.0 && shape.told_ratio.is_finite() {
+            let told = self.f0_hz * shape.told_ratio;
+            if shape.told_ratio > 1.0 {
+                // Played lower than the decoder was told: what it put above Nyquist stays
+                // silent.
+                self.harmonics[below(told)..].fill(0.0);
+            }
+            level = same_loudness(&self.harmonics, told, self.f0_hz, below(told), audible);
+        }
         self.gain = gain;
         self.shape = shape;
         let frame = Frame {
             f0_hz: self.f0_hz,
-            amplitude: self.controls.amplitude * gain * shape.harmonic_gain,
+            amplitude: self.controls.amplitude * gain * shape.harmonic_gain * level,
             harmonics: &self.harmonics,
             noise: &self.noise,
         };
         (&mut self.synth, frame)
+    }
+}
+
+/// The factor that gives `weights` played at `played` Hz the A-weighted loudness (the measure
+/// the decoder is conditioned on) they have at `told` Hz, each normalised over its audible
+/// harmonics as the synth does: a decoder told another pitch chose its amplitude for that
+/// pitch's loudness, and the played level must not move with the timbre.
+fn same_loudness(
+    weights: &[f32],
+    told: f32,
+    played: f32,
+    told_audible: usize,
+    audible: usize,
+) -> f32 {
+    let power = |f0: f32, count: usize| {
+        let w = &weights[..count.min(weights.len())];
+        let sum: f64 = w.iter().map(|&x| x as f64).sum();
+        if sum <= 0.0 {
+            return 0.0;
+        }
+        w.iter()
+            .enumerate()
+            .map(|(k, &x)| {
+                let a = x as f64 / sum * a_weighting_gain(f0 as f64 * (k + 1) as f64);
+                a * a
+            })
+            .sum::<f64>()
+    };
+    let (at_told, at_played) = (power(told, told_audible), power(played, audible));
+    if at_told > 0.0 && at_played > 0.0 {
+        ((at_told / at_played).sqrt() as f32).clamp(0.01, 100.0)
+    } else {
+        1.0
     }
 }
 

@@ -55,6 +55,21 @@ fn mix(name: &str, default: f32) -> FloatParam {
         .with_string_to_value(formatters::s2v_f32_percentage())
 }
 
+/// The reverb's RT60, 0.2 s to the built-in room's largest, in seconds.
+fn reverb_size(default: f32) -> FloatParam {
+    FloatParam::new(
+        "Reverb Size",
+        default,
+        FloatRange::Skewed {
+            min: 0.2,
+            max: crate::dsp::reverb::ROOM_MAX_RT60_SECONDS,
+            factor: FloatRange::skew_factor(-1.0),
+        },
+    )
+    .with_unit(" s")
+    .with_value_to_string(formatters::v2s_f32_rounded(2))
+}
+
 fn pitch_hz(name: &str, default: f32, min: f32, max: f32) -> FloatParam {
     skewed(name, default, (min, max), -1.0, " Hz")
 }
@@ -173,6 +188,8 @@ pub struct InstrumentParams {
     pub envelope: EnumParam<EnvelopeFrom>,
     #[id = "reverb_mix"]
     pub reverb_mix: FloatParam,
+    #[id = "reverb_size"]
+    pub reverb_size: FloatParam,
     #[id = "bypass"]
     pub bypass: BoolParam,
     #[nested(group = "Playing")]
@@ -265,6 +282,9 @@ const INSTRUMENT_KNOBS: &[Knob<InstrumentParams>] = &[
     }),
     ("reverb_mix", |p, n| {
         ParamChange::ReverbMix(plain(&p.reverb_mix, n))
+    }),
+    ("reverb_size", |p, n| {
+        ParamChange::ReverbSize(plain(&p.reverb_size, n))
     }),
     ("bypass", |p, n| ParamChange::Bypass(switch(&p.bypass, n))),
 ];
@@ -433,6 +453,7 @@ impl Default for InstrumentParams {
             release: time_ms("Release", d.release_seconds * 1000.0, 5.0, 5000.0),
             envelope: EnumParam::new("Envelope", EnvelopeFrom::Model),
             reverb_mix: mix("Reverb Mix", d.reverb_mix),
+            reverb_size: reverb_size(d.reverb_size_seconds),
             bypass: bypass(),
             playing: PlayingParams::default(),
             expression: ExpressionParams::default(),
@@ -472,6 +493,8 @@ pub struct EffectParams {
     pub output_gain: FloatParam,
     #[id = "reverb_mix"]
     pub reverb_mix: FloatParam,
+    #[id = "reverb_size"]
+    pub reverb_size: FloatParam,
     /// The pitch range the tracker looks in; it moves while playing.
     #[id = "min_f0"]
     pub min_f0: FloatParam,
@@ -495,6 +518,9 @@ const EFFECT_KNOBS: &[Knob<EffectParams>] = &[
     ("reverb_mix", |p, n| {
         ParamChange::ReverbMix(plain(&p.reverb_mix, n))
     }),
+    ("reverb_size", |p, n| {
+        ParamChange::ReverbSize(plain(&p.reverb_size, n))
+    }),
     ("min_f0", |p, n| {
         ParamChange::LowestPitchHz(plain(&p.min_f0, n))
     }),
@@ -511,6 +537,7 @@ impl Default for EffectParams {
             input_gain: gain_db("Input Gain", d.input_gain_db, -40.0, 40.0),
             output_gain: gain_db("Output Gain", d.output_gain_db, -60.0, 12.0),
             reverb_mix: mix("Reverb Mix", d.reverb_mix),
+            reverb_size: reverb_size(d.reverb_size_seconds),
             min_f0: pitch_hz("Lowest Pitch", d.pitch.min_hz, 40.0, 500.0),
             max_f0: pitch_hz("Highest Pitch", d.pitch.max_hz, 200.0, 2000.0),
             bypass: bypass(),
