@@ -11,9 +11,12 @@ use clack_extensions::render::{PluginRender, RenderMode};
 use clack_extensions::state::PluginState;
 use clack_host::events::event_types::{
     MidiEvent, NoteExpressionEvent, NoteExpressionType, NoteOffEvent, NoteOnEvent, ParamValueEvent,
+    TransportEvent, TransportFlags,
 };
 use clack_host::events::Match;
+use clack_host::events::{EventFlags, EventHeader};
 use clack_host::prelude::*;
+use clack_host::utils::{BeatTime, SecondsTime};
 use std::ffi::CString;
 use std::path::Path;
 use std::sync::Mutex;
@@ -126,6 +129,7 @@ impl ClapBundle {
             pacing: Pacing::BackToBack,
             pending_params: Vec::new(),
             pending_events: Vec::new(),
+            transport: None,
         })
     }
 }
@@ -174,6 +178,9 @@ pub struct ClapPlugin {
     pending_params: Vec<(usize, ClapId, f64)>,
     /// MIDI messages and note expressions for the next render, likewise.
     pending_events: Vec<(usize, BlockEvent)>,
+    /// The transport every block reports (None: the host has none), and the sample from which
+    /// it stops playing.
+    transport: Option<(bool, Option<usize>)>,
 }
 
 impl ClapPlugin {
@@ -292,6 +299,19 @@ impl ClapPlugin {
     }
 
     /// The parameter's current value, in CLAP's terms (see `set_param`).
+    /// Reports a transport in every block of the next renders: playing, until the block that
+    /// holds sample `stop_at` of the next render (None: it keeps playing).
+    pub fn set_transport(&mut self, playing: bool, stop_at: Option<usize>) {
+        self.transport = Some((playing, stop_at));
+    }
+
+    /// The host's reset (a transport jump): the plugin clears its voices and state.
+    pub fn reset(&mut self) {
+        if let Some(processor) = self.processor.as_mut() {
+            processor.reset();
+        }
+    }
+
     /// Sends the MIDI 1 message `bytes` at sample `at` of the next render.
     pub fn midi_at(&mut self, at: usize, bytes: [u8; 3]) {
         self.pending_events.push((at, BlockEvent::Midi(bytes)));
@@ -497,6 +517,10 @@ impl ClapPlugin {
                 ),
             }]);
             output_events.clear();
+            let transport = self.transport.map(|(playing, stop_at)| {
+                let playing = playing && stop_at.is_none_or(|at| pos + n <= at);
+                transport_event(playing)
+            });
             processor
                 .process(
                     &inputs,
@@ -504,7 +528,7 @@ impl ClapPlugin {
                     &InputEvents::from_buffer(&event_buffer),
                     &mut OutputEvents::from_buffer(&mut output_events),
                     Some(steady),
-                    None,
+                    transport.as_ref(),
                 )
                 .expect("process() failed");
             for (c, buf) in out_block.iter().enumerate() {
@@ -514,6 +538,31 @@ impl ClapPlugin {
             steady += n as u64;
         }
         output
+    }
+}
+
+/// A transport at 120 bpm in 4/4 at the song's start, playing or stopped.
+fn transport_event(playing: bool) -> TransportEvent {
+    let zero = BeatTime::from_int(0);
+    TransportEvent {
+        header: EventHeader::new_core(0, EventFlags::empty()),
+        flags: if playing {
+            TransportFlags::IS_PLAYING
+        } else {
+            TransportFlags::empty()
+        },
+        song_pos_beats: zero,
+        song_pos_seconds: SecondsTime::from_int(0),
+        tempo: 120.0,
+        tempo_inc: 0.0,
+        loop_start_beats: zero,
+        loop_end_beats: zero,
+        loop_start_seconds: SecondsTime::from_int(0),
+        loop_end_seconds: SecondsTime::from_int(0),
+        bar_start: zero,
+        bar_number: 0,
+        time_signature_numerator: 4,
+        time_signature_denominator: 4,
     }
 }
 

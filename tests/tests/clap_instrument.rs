@@ -716,3 +716,128 @@ fn width_decorrelates_the_channels_and_folds_back_to_mono() {
         );
     }
 }
+
+#[test]
+fn clap_note_expressions_reach_their_note() {
+    // Volume halves one note's gain (-6 dB); brightness and vibrato move its spectrum and pitch;
+    // pressure goes to the aftertouch destination (vibrato by default).
+    let level_of = |kind: Option<(NoteExpressionType, f64)>| {
+        let mut p = violin();
+        if let Some((kind, value)) = kind {
+            p.note_expression_at(at(0.1), 0, 69, kind, value);
+        }
+        let out = render(&mut p, 1.2, &[note(69, 0.6, 0.05, 1.1)]);
+        let held = slice(&out, 0.4, 1.0).to_vec();
+        (
+            a_weighted_level_db(&held, RATE, 440.0, 40),
+            harmonic_centroid(&held, RATE, 440.0, 40),
+            out,
+        )
+    };
+    let (level, centroid, plain) = level_of(None);
+    let (soft, _, _) = level_of(Some((NoteExpressionType::Volume, 0.5)));
+    assert!(
+        (soft - level + 6.02).abs() < 1.5,
+        "volume 0.5: {:.2} dB",
+        soft - level
+    );
+    let (_, bright, _) = level_of(Some((NoteExpressionType::Brightness, 1.0)));
+    assert!(
+        bright > 1.2 * centroid,
+        "brightness 1: centroid {bright:.2} from {centroid:.2}"
+    );
+    let (quieter, _, _) = level_of(Some((NoteExpressionType::Expression, 0.5)));
+    assert!(
+        (quieter - level - 40.0 * 0.5f64.log10()).abs() < 1.5,
+        "expression 0.5: {:.2} dB",
+        quieter - level
+    );
+    for kind in [NoteExpressionType::Vibrato, NoteExpressionType::Pressure] {
+        let (_, _, out) = level_of(Some((kind, 1.0)));
+        let still = pitch_track(&plain, RATE, 440.0, at(0.4), at(1.0));
+        let moving = pitch_track(&out, RATE, 440.0, at(0.4), at(1.0));
+        let spread = |t: &[f64]| {
+            t.iter().cloned().fold(f64::MIN, f64::max) - t.iter().cloned().fold(f64::MAX, f64::min)
+        };
+        // The mod wheel's 50 cents of vibrato: about a semitone peak to peak.
+        assert!(
+            spread(&moving) > 0.6 && spread(&still) < 0.05,
+            "{kind:?}: {} {}",
+            spread(&moving),
+            spread(&still)
+        );
+    }
+}
+
+#[test]
+fn aftertouch_goes_where_it_is_sent() {
+    // Channel pressure with Aftertouch To at Loudness: +12 dB at full pressure.
+    let level_with = |pressure: Option<u8>| {
+        let mut p = violin();
+        set(&mut p, "Aftertouch To", 0.0); // Loudness
+        if let Some(v) = pressure {
+            p.midi_at(at(0.1), [0xD0, v, 0]);
+        }
+        let out = render(&mut p, 1.2, &[note(69, 0.4, 0.05, 1.1)]);
+        a_weighted_level_db(slice(&out, 0.4, 1.0), RATE, 440.0, 40)
+    };
+    let (none, half, full) = (
+        level_with(None),
+        level_with(Some(64)),
+        level_with(Some(127)),
+    );
+    assert!(none < half && half < full, "{none:.1} {half:.1} {full:.1}");
+    assert!(
+        (full - none - 12.0).abs() < 2.5,
+        "full pressure: +{:.2} dB",
+        full - none
+    );
+}
+
+#[test]
+fn a_stolen_voice_does_not_click() {
+    // Nine notes on eight voices: the ninth takes the oldest's voice, keeping its phase and
+    // level; no sample steps further than the chord's own steepest, before or after.
+    let mut p = violin();
+    let mut notes: Vec<Note> = (0..8)
+        .map(|i| note(60 + 2 * i, 0.7, 0.05 + 0.05 * i as f64, 1.9))
+        .collect();
+    notes.push(note(81, 0.7, 1.0, 1.9));
+    let out = render(&mut p, 2.0, &notes);
+    let step = |from, to| luthier_tests::signal::max_step(slice(&out, from, to));
+    let steepest = step(0.6, 0.95).max(step(1.3, 1.85));
+    let at_steal = step(0.99, 1.1);
+    assert!(
+        at_steal <= 1.1 * steepest,
+        "the steal steps {at_steal:.4} against {steepest:.4}"
+    );
+    let hz = peak_near_hz(slice(&out, 1.3, 1.85), RATE, midi_key_hz(81), 0.3);
+    assert!(
+        cents(hz, midi_key_hz(81)).abs() < 5.0,
+        "the ninth note plays: {hz} Hz"
+    );
+}
+
+#[test]
+fn a_transport_stop_and_a_host_reset_leave_no_note_sounding() {
+    // The transport plays, then stops at 0.5 s with the note still held.
+    let mut p = violin();
+    p.set_transport(true, Some(at(0.5)));
+    let out = render(&mut p, 1.5, &[note(69, 0.7, 0.05, 10.0)]);
+    assert!(
+        peak(slice(&out, 0.3, 0.45)) > 1e-3,
+        "silent before the stop"
+    );
+    assert_eq!(
+        peak(slice(&out, 1.1, 1.5)),
+        0.0,
+        "still sounding after the transport stopped"
+    );
+    // A reset (a transport jump) silences at once.
+    let mut p = violin();
+    let out = render(&mut p, 0.5, &[note(69, 0.7, 0.05, 10.0)]);
+    assert!(peak(slice(&out, 0.3, 0.45)) > 1e-3);
+    p.reset();
+    let after = render(&mut p, 0.5, &[]);
+    assert_eq!(peak(&after), 0.0, "still sounding after a reset");
+}

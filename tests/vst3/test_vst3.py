@@ -294,6 +294,89 @@ def test_vibrato_and_volume_knobs_act_through_the_host(monkeypatch):
     assert abs(drop - 12) < 2, f"Note Volume -12 dB lowers the level {drop:.2f} dB"
 
 
+def _expressive_note(sr, seconds=1.0, key=69, velocity=64, **knobs):
+    inst = load("Luthier")
+    inst.envelope = "Knobs"
+    for name, value in knobs.items():
+        setattr(inst, name, value)
+    events = [(bytes([0x90, key, velocity]), 0.1), (bytes([0x80, key, 0]), 0.1 + seconds)]
+    return inst(events, duration=seconds + 0.3, sample_rate=sr, num_channels=2, buffer_size=256)[0]
+
+
+def _levels(x, sr, start, seconds):
+    """RMS dB of 20 ms around each 4 ms frame of the note."""
+    hop, half = int(0.004 * sr), int(0.01 * sr)
+    frames = range(int(start * sr), int((start + seconds) * sr), hop)
+    return np.array([level_db(x[max(0, c - half) : c + half]) for c in frames])
+
+
+def _centroid(x, sr, f0, harmonics=40):
+    n = len(x)
+    t = np.arange(n) / sr
+    w = np.hanning(n) * x
+    amps = np.array([abs(np.sum(w * np.exp(-2j * np.pi * f0 * k * t))) for k in range(1, harmonics + 1)])
+    return np.sum(np.arange(1, harmonics + 1) * amps) / np.sum(amps)
+
+
+def test_midi_ddsp_controls_come_back_through_the_host(monkeypatch):
+    """The other MIDI-DDSP controls through the host's knobs, with MIDI-DDSP's measures: the
+    fluctuation (standard deviation of the note's dB after its first 10 frames, beyond the
+    plain note's), the peak position, the brightness (harmonic centroid) and the attack noise
+    (the noise alone, by subtracting the render without noise, over the first 40 ms)."""
+    monkeypatch.delenv("LUTHIER_MODEL")
+    sr = 48000
+    plain = _levels(_expressive_note(sr), sr, 0.1, 1.0)[10:].std()
+    for db in (2.0, 4.0):
+        spread = _levels(_expressive_note(sr, volume_fluctuation_db=db), sr, 0.1, 1.0)[10:].std()
+        excess = np.sqrt(max(spread**2 - plain**2, 0))
+        assert abs(excess - db) < 0.25 * db + 0.3, f"fluctuation {db} dB measured {excess:.2f}"
+    for position in (0.2, 0.8):
+        levels = _levels(_expressive_note(sr, volume_fluctuation_db=4.0, volume_peak_position=position * 100), sr, 0.1, 1.0)
+        measured = np.argmax(levels) / len(levels)
+        assert abs(measured - position) < 0.1, f"peak position {position} measured {measured:.2f}"
+    dark, bright = (_centroid(_expressive_note(sr, brightness_x=f, noise_gain_db=-60)[int(0.4 * sr) : sr], sr, 440.0) for f in (1.0, 1.5))
+    assert abs(bright / dark - 1.5) < 0.075, f"brightness x1.5 measured x{bright / dark:.3f}"
+
+    def attack_noise(db):
+        with_noise = _expressive_note(sr, seconds=0.5, attack_noise_db=db)
+        without = _expressive_note(sr, seconds=0.5, attack_noise_db=db, noise_gain_db=-60)
+        noise = (with_noise - without)[int(0.108 * sr) : int(0.136 * sr)]
+        return level_db(noise)
+
+    moved = attack_noise(12.0) - attack_noise(0.0)
+    assert abs(moved - 12.0) < 1.5, f"attack noise +12 dB measured {moved:+.2f} dB"
+
+
+def test_mpe_and_legato_through_the_host(monkeypatch):
+    """MPE: a member channel's bend moves its own note only; Legato: a slur has no new attack."""
+    monkeypatch.delenv("LUTHIER_MODEL")
+    sr = 48000
+    inst = load("Luthier")
+    inst.mpe = True
+    up = int((0.25 + 1) / 2 * 16383)  # +0.25 of the member range (48): +12 semitones
+    events = [
+        (bytes([0xE1, up & 0x7F, up >> 7]), 0.0),
+        (bytes([0x91, 62, 100]), 0.05),
+        (bytes([0x92, 66, 100]), 0.05),
+        (bytes([0x81, 62, 0]), 0.9),
+        (bytes([0x82, 66, 0]), 0.9),
+    ]
+    y = inst(events, duration=1.0, sample_rate=sr, num_channels=2, buffer_size=256)[0]
+    held = y[int(0.4 * sr) : int(0.85 * sr)]
+    for key in (74, 66):
+        hz = peak_near_hz(held, sr, key_hz(key), 0.4)
+        assert abs(cents(hz, key_hz(key))) < 3, f"key {key}: {hz:.2f} Hz"
+
+    inst = load("Luthier")
+    inst.voices = "Legato"
+    events = [(bytes([0x90, 69, 100]), 0.1), (bytes([0x90, 72, 100]), 1.0), (bytes([0x80, 69, 0]), 1.05), (bytes([0x80, 72, 0]), 1.8)]
+    y = inst(events, duration=2.0, sample_rate=sr, num_channels=2, buffer_size=256)[0]
+    levels = _levels(y, sr, 0.0, 2.0)
+    frame = lambda t: int(t / 0.004)
+    floor = min(np.median(levels[frame(0.75) : frame(0.98)]), np.median(levels[frame(1.3) : frame(1.7)]))
+    assert levels[frame(0.98) : frame(1.25)].min() > floor - 1.0, "the slur dips"
+
+
 def _set_knobs(plugin, values):
     for name, value in values.items():
         setattr(plugin, name, value)

@@ -111,7 +111,7 @@ fn semitones(name: &str, default: i32, max: i32) -> IntParam {
     IntParam::new(name, default, IntRange::Linear { min: 1, max }).with_unit(" st")
 }
 
-/// A factor from 1/2 to 2, with 1 at the knob's centre, shown as a factor.
+/// A factor from 1/2 to 2, with 1 at the knob's centre, shown as a factor ("1.25x").
 fn factor(name: &str, default: f32) -> FloatParam {
     FloatParam::new(
         name,
@@ -123,9 +123,10 @@ fn factor(name: &str, default: f32) -> FloatParam {
             factor: 0.5f32.ln() / (1.0f32 / 3.0).ln(),
         },
     )
-    .with_value_to_string(Arc::new(|v| format!("x{v:.2}")))
+    .with_unit("x")
+    .with_value_to_string(formatters::v2s_f32_rounded(2))
     .with_string_to_value(Arc::new(|s| {
-        s.trim().trim_start_matches(['x', '×']).trim().parse().ok()
+        s.trim().trim_matches(['x', '×']).trim().parse().ok()
     }))
 }
 
