@@ -219,8 +219,8 @@ fn instrument_notes_sound_a_frame_later_on_their_pitch_and_end() {
             "blocks of {block}: starts at {first}, want {want}"
         );
         // Silent again once the release has run, a frame after the note-off: 80 ms is a T60,
-        // and a note falls at most 80 dB to silence (`control::adsr::MAX_FALL_DB`).
-        let end = off as usize + HOP as usize + ((0.08 * 80.0 / 60.0 + 0.005) * SR) as usize;
+        // and a release falls 96 dB (`control::adsr::RELEASE_DEPTH_DB`).
+        let end = off as usize + HOP as usize + ((0.08 * 96.0 / 60.0 + 0.005) * SR) as usize;
         assert!(
             out[end..].iter().all(|x| *x == 0.0),
             "blocks of {block}: the note did not end"

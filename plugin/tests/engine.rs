@@ -93,8 +93,8 @@ fn note_starts_on_its_sample_and_all_notes_off_silences() {
     let x = &out[0];
     assert!(x[..37].iter().all(|&v| v == 0.0));
     assert!(x[37] != 0.0, "the note sounds from its own sample");
-    // The release is a T60, and a note falls at most 80 dB to silence: 4/3 of it at most.
-    let release = (Params::default().release_seconds * 80.0 / 60.0 * 48_000.0) as usize;
+    // The release is a T60 and falls 96 dB: 1.6 of it.
+    let release = (Params::default().release_seconds * 96.0 / 60.0 * 48_000.0) as usize;
     assert!(x[9000 + release + 1..].iter().all(|&v| v == 0.0));
     assert_eq!(engine.active_voices(), 0);
 }

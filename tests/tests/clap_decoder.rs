@@ -159,9 +159,8 @@ fn instrument_note_sounds_where_the_report_says_and_ends() {
         "note-on at {}, reported latency {latency}, sound from {first}",
         note.on
     );
-    // The release (80 ms, a T60) rings from the note's loudness down to silence (-80 dB): at
-    // most 80 dB, so at most 4/3 of the release time.
-    let tail = note.off + latency + ((0.08 * 80.0 / 60.0 + 0.005) * RATE) as usize;
+    // The release (80 ms, a T60) falls 96 dB, 1.6 release times (`control::adsr`).
+    let tail = note.off + latency + ((0.08 * 96.0 / 60.0 + 0.005) * RATE) as usize;
     assert!(
         out[0][tail..].iter().all(|x| *x == 0.0),
         "the note did not end"

@@ -11,9 +11,9 @@ const EFFECT_ID: &str = "audio.luthier.fx";
 const RATES: [f64; 2] = [44_100.0, 96_000.0];
 const MAX_BLOCK: usize = 4096;
 
-/// How long a note can ring after its note-off: the default release (80 ms) is a T60, and a
-/// note falls from its loudness to silence (-80 dB), at most 80 dB: 4/3 of the release time.
-const RELEASE_SECONDS: f64 = 0.080 * 80.0 / 60.0;
+/// How long a note rings after its note-off: the default release (80 ms) is a T60, and a
+/// release falls 96 dB: 1.6 release times.
+const RELEASE_SECONDS: f64 = 0.080 * 96.0 / 60.0;
 
 fn block_patterns() -> Vec<(String, Vec<usize>)> {
     vec![

@@ -7,8 +7,10 @@
 //! The attack rises linearly in amplitude, like DDSP-VST's; the decay and the release move
 //! linearly in dB, as an instrument's sound dies away (exponentially): the decay from the top to
 //! the sustain level, the release at `RELEASE_FALL_DB` per release time (the release time is
-//! a T60, as acousticians measure a sound dying away), until the note reaches silence (DDSP's
-//! floor, `SILENCE_DB`): a loud note rings longer than a soft one, as an instrument does. A model's card can give its instrument's own attack and release in these terms,
+//! a T60, as acousticians measure a sound dying away) for `RELEASE_DEPTH_DB`, where SoundFont
+//! and DLS end theirs. Below the decoder's floor the instrument asks the decoder for its
+//! quietest and fades the rest after it (`engine::instrument`), so a tail dies away with the
+//! model's own quiet timbre all the way down. A model's card can give its instrument's own attack and release in these terms,
 //! measured on its recordings. A retrigger starts the attack from the level the note has, at
 //! the attack's slope, so a stolen or repeated note does not jump; the release starts from the
 //! level at the note-off and lasts the release time exactly, so the voice's end is known when
@@ -20,9 +22,11 @@ pub const SILENCE_DB: f32 = -80.0;
 /// The release falls this far over its time (the time is a T60).
 pub const RELEASE_FALL_DB: f32 = 60.0;
 
-/// A release falls at most this far (DDSP's whole range): a note rings at most 4/3 of its
-/// release time, whatever scale its loudness is on.
-pub const MAX_FALL_DB: f32 = 80.0;
+/// A release falls this far, then the note is over: 1.6 release times.
+pub const RELEASE_DEPTH_DB: f32 = 96.0;
+
+/// Levels below this are no sound at all (the floor of `loudness_db`).
+pub const GONE_DB: f32 = -200.0;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct AdsrTimes {
@@ -70,10 +74,10 @@ impl Adsr {
         self.stage = Stage::Held { since: now, from };
     }
 
-    /// The note is let go at `now`, `above_silence` dB above silence: it falls at
-    /// `RELEASE_FALL_DB` per `release_seconds` (the release time set now, not at the note-on)
-    /// and is over when it has fallen that far. Returns how long that takes.
-    pub fn release(&mut self, now: f64, release_seconds: f32, above_silence: f32) -> f32 {
+    /// The note is let go at `now`: it falls at `RELEASE_FALL_DB` per `release_seconds` (the
+    /// release time set now, not at the note-on) and is over when it has fallen
+    /// `RELEASE_DEPTH_DB`. Returns how long that takes.
+    pub fn release(&mut self, now: f64, release_seconds: f32) -> f32 {
         if let Stage::Held { .. } = self.stage {
             let from_db = self.level_db(now);
             self.times.release_seconds = sane(AdsrTimes {
@@ -81,12 +85,7 @@ impl Adsr {
                 ..self.times
             })
             .release_seconds;
-            let fall = if above_silence.is_finite() {
-                above_silence.clamp(1.0, MAX_FALL_DB)
-            } else {
-                RELEASE_FALL_DB
-            };
-            let seconds = self.times.release_seconds * fall / RELEASE_FALL_DB;
+            let seconds = self.times.release_seconds * RELEASE_DEPTH_DB / RELEASE_FALL_DB;
             self.stage = Stage::Released {
                 since: now,
                 from_db,
@@ -144,9 +143,9 @@ impl Adsr {
         10f32.powf(self.level_db(now) / 20.0)
     }
 
-    /// The loudness offset (dB) the level means, at least `SILENCE_DB`.
+    /// The loudness offset (dB) the level means, at least `GONE_DB`.
     pub fn loudness_db(&self, now: f64) -> f32 {
-        self.level_db(now).max(SILENCE_DB)
+        self.level_db(now).max(GONE_DB)
     }
 }
 
@@ -193,23 +192,23 @@ mod tests {
         assert!(close(env.level_db(1.2), -6.0), "the decay is linear in dB");
         assert!(close(env.level_db(1.3), -12.0));
         assert_eq!(env.level_db(5.0), -12.0);
-        // 72 dB above silence: 60 dB per 0.4 s, over in 0.48 s.
-        let seconds = env.release(5.0, 0.4, 72.0);
-        assert!(close(seconds, 0.48));
+        // 60 dB per 0.4 s for 96 dB: over in 0.64 s.
+        let seconds = env.release(5.0, 0.4);
+        assert!(close(seconds, 0.64));
         assert!(
             close(env.level_db(5.2), -42.0),
             "the release falls 60 dB in its time"
         );
-        assert!(env.level(5.47) > 0.0);
-        assert_eq!(env.level(5.481), 0.0);
-        assert!((env.silent_at().unwrap() - 5.48).abs() < 1e-6);
-        assert_eq!(env.loudness_db(5.481), SILENCE_DB);
+        assert!(close(env.level_db(5.6), -12.0 - 90.0));
+        assert_eq!(env.level(5.641), 0.0);
+        assert!((env.silent_at().unwrap() - 5.64).abs() < 1e-6);
+        assert_eq!(env.loudness_db(5.641), GONE_DB);
     }
 
     #[test]
     fn a_retrigger_starts_from_the_level_it_finds() {
         let mut env = Adsr::start(TIMES, 0.0);
-        env.release(1.0, 0.4, 60.0);
+        env.release(1.0, 0.4);
         // A tenth into the release: 6 dB below the sustain, -18 dB.
         env.retrigger(TIMES, 1.04);
         let from = 10f32.powf(-18.0 / 20.0);

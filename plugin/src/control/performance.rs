@@ -8,7 +8,7 @@
 //! 40 log10(value) dB, for breath too. The aftertouch (channel, polyphonic, MPE or CLAP
 //! pressure, whichever is highest) goes to one destination the player picks.
 
-use super::adsr::{Adsr, AdsrTimes, SILENCE_DB};
+use super::adsr::{Adsr, AdsrTimes, GONE_DB, SILENCE_DB};
 use super::channels::{Channel, Channels};
 use super::expression::{Expression, NoteCurves};
 
@@ -125,7 +125,8 @@ impl Default for NoteModulation {
 pub struct Conditioning {
     /// MIDI pitch played (fractional).
     pub pitch: f32,
-    /// Loudness relative to the note's velocity loudness, dB.
+    /// Loudness relative to the note's velocity loudness, dB; as low as `GONE_DB` (below the
+    /// decoder's floor the rest is faded after it).
     pub loudness_db: f32,
     /// Harmonic centroid factor.
     pub brightness: f32,
@@ -311,7 +312,7 @@ impl Note {
             );
         Conditioning {
             pitch,
-            loudness_db: loudness.max(SILENCE_DB),
+            loudness_db: loudness.max(GONE_DB),
             brightness,
             noise_gain: self.curves.noise_gain(t),
         }
@@ -383,7 +384,7 @@ mod tests {
         channels.get_mut(0).controller(cc::EXPRESSION, 0.5);
         assert!((at(&channels) - 40.0 * 0.5f32.log10()).abs() < 1e-3);
         channels.get_mut(0).controller(cc::BREATH, 0.0);
-        assert_eq!(at(&channels), SILENCE_DB);
+        assert!((at(&channels) - (40.0 * 0.5f32.log10() + SILENCE_DB)).abs() < 1e-3);
     }
 
     #[test]

@@ -15,11 +15,11 @@
 //! sound off, a reset and a voice-mode change leave no note sounding.
 
 use super::events::{Event, NoteExpression};
+use super::output::db_to_gain;
 use super::params::ParamChange;
 use super::plan::{FramePlan, Planning, VoicePlan};
 use super::schedule::{Action, StartFrame};
 use super::voice::GATE_FADE_SECONDS;
-use crate::control::adsr::SILENCE_DB;
 use crate::control::channels::{Channels, Reaction};
 use crate::control::expression::NoteLengths;
 use crate::control::performance::{EnvelopeSource, Note, Settings, VoiceMode};
@@ -128,16 +128,19 @@ impl Instrument {
         let note = self.notes[voice].as_ref()?;
         let c = note.conditioning(Self::now(p), &self.channels, &self.settings, self.mpe_range);
         let f0_hz = midi_key_to_hz(c.pitch.clamp(PITCH_RANGE.0, PITCH_RANGE.1));
-        let loudness = p.timbre.velocity_loudness(note.velocity) + c.loudness_db;
+        // Below the decoder's quietest, it is asked for its quietest and the rest is faded
+        // after it: an attack's start and a tail's end have the model's quiet timbre.
+        let wanted = p.timbre.velocity_loudness(note.velocity) + c.loudness_db;
+        let told = wanted.max(p.timbre.quietest_db());
         let source = p.timbre.frame(
             voice,
             reset,
             p.tone.decoder_f0(f0_hz),
-            p.tone.decoder_loudness(loudness),
+            p.tone.decoder_loudness(told),
         );
         Some(VoicePlan {
             f0_hz,
-            gain: p.tone.level(),
+            gain: p.tone.level() * db_to_gain(wanted - told),
             from_silence: false,
             source: Some(source),
             shape: p.tone.shape(c.brightness, c.noise_gain),
@@ -200,11 +203,8 @@ impl Instrument {
         if note.envelope.is_released() {
             return;
         }
-        // The note rings from where it is down to silence.
-        let c = note.conditioning(now, &self.channels, &self.settings, self.mpe_range);
-        let loudness = p.timbre.velocity_loudness(note.velocity) + c.loudness_db;
         let note = self.notes[voice].as_mut().expect("checked above");
-        let seconds = note.envelope.release(now, release, loudness - SILENCE_DB);
+        let seconds = note.envelope.release(now, release);
         note.sustained = false;
         self.lengths.played((now - note.onset) as f32);
         self.allocator.note_off(note.channel, note.key);

@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 
 use super::voice::Controls;
 use crate::analysis::loudness::full_scale_sine_db;
+use crate::control::adsr::SILENCE_DB;
 use crate::limits::MAX_VOICES;
 use crate::model::card::{ModelCard, NaturalEnvelope};
 use crate::model::inference::{FrameIndex, Job, Link, QUEUE_JOBS};
@@ -99,6 +100,15 @@ impl Timbre {
                 let span = (hi - lo).max(0.0) as f32;
                 hi as f32 - below.min(span)
             }
+        }
+    }
+
+    /// The quietest loudness the decoder is asked for: a model's quietest in training (below
+    /// it, it has not learnt how the instrument sounds), DDSP's floor for the fixed spectrum.
+    pub fn quietest_db(&self) -> f32 {
+        match self {
+            Timbre::Fixed(_) => SILENCE_DB,
+            Timbre::Model(d) => (d.card().loudness_range_db[0] as f32).max(SILENCE_DB),
         }
     }
 
