@@ -7,6 +7,7 @@
 //! tests here change it, so they hold `ENV` while they set it and activate.
 
 use luthier_tests::clap_host::{ClapBundle, ClapPlugin};
+use luthier_tests::expression::harmonic_amplitudes;
 use luthier_tests::paths::{clap_bundle, shipped_model, test_model};
 use luthier_tests::signal::{half_level_delay, rms_ms, sine};
 use std::path::Path;
@@ -58,18 +59,9 @@ fn effect_with(model: &Path, offline: bool, max_block: usize) -> ClapPlugin {
 
 /// Power at `k * f0` for k = 1..=20 over a Hann window (direct sums: 20 frequencies only).
 fn harmonic_power(x: &[f32], f0: f64) -> f64 {
-    (1..=20)
-        .map(|k| {
-            let hz = f0 * k as f64;
-            let (mut re, mut im) = (0.0f64, 0.0f64);
-            for (i, v) in x.iter().enumerate() {
-                let w = 0.5 - 0.5 * (std::f64::consts::TAU * i as f64 / x.len() as f64).cos();
-                let phase = std::f64::consts::TAU * hz * i as f64 / RATE;
-                re += w * *v as f64 * phase.cos();
-                im += w * *v as f64 * phase.sin();
-            }
-            re * re + im * im
-        })
+    harmonic_amplitudes(x, RATE, f0, 20)
+        .iter()
+        .map(|a| a * a)
         .sum()
 }
 

@@ -98,6 +98,11 @@ impl NoteCurves {
         (after / VIBRATO_FADE_SECONDS).clamp(0.0, 1.0)
     }
 
+    /// The note's own vibrato depth in cents at `t`, faded in after its delay.
+    pub fn vibrato_cents(&self, t: f32) -> f32 {
+        self.expression.vibrato_cents.max(0.0) * self.vibrato_fade(t)
+    }
+
     /// The vibrato's phase in cycles at `t` (every vibrato of the note shares it, the mod
     /// wheel's too, so they add up instead of beating).
     pub fn vibrato_cycles(&self, t: f32) -> f32 {

@@ -286,7 +286,7 @@ impl Note {
         let amount = s.aftertouch_amount.clamp(0.0, 1.0) * pressure;
         let to = |dest| if s.aftertouch == dest { amount } else { 0.0 };
 
-        let depth = s.expression_vibrato(&self.curves, t)
+        let depth = self.curves.vibrato_cents(t)
             + s.mod_vibrato_cents * (both(|c| c.mod_wheel) + m.vibrato + to(Aftertouch::Vibrato));
         let vibrato = depth * (std::f32::consts::TAU * self.curves.vibrato_cycles(t)).sin();
         let pitch = self.base_pitch(now) + bend + m.tuning_semitones + vibrato / 100.0;
@@ -316,13 +316,6 @@ impl Note {
             brightness,
             noise_gain: self.curves.noise_gain(t),
         }
-    }
-}
-
-impl Settings {
-    /// The note's own vibrato depth in cents at `t`, faded in after its delay.
-    fn expression_vibrato(&self, curves: &NoteCurves, t: f32) -> f32 {
-        curves.expression.vibrato_cents.max(0.0) * curves.vibrato_fade(t)
     }
 }
 

@@ -54,6 +54,17 @@ impl LinearSmoother {
         self.current
     }
 
+    /// Moves `samples` along the ramp at once (for a value read once per stretch).
+    pub fn skip(&mut self, samples: usize) {
+        let steps = self.steps_left.min(samples.min(u32::MAX as usize) as u32);
+        self.steps_left -= steps;
+        self.current = if self.steps_left == 0 {
+            self.target
+        } else {
+            self.current + self.step * steps as f32
+        };
+    }
+
     pub fn is_settled(&self) -> bool {
         self.steps_left == 0
     }
@@ -76,6 +87,24 @@ impl LinearSmoother {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn skipping_along_the_ramp_is_stepping_along_it() {
+        let (mut stepped, mut skipped) = (
+            LinearSmoother::new(0.0, 0.01, 1000.0),
+            LinearSmoother::new(0.0, 0.01, 1000.0),
+        );
+        stepped.set_target(1.0);
+        skipped.set_target(1.0);
+        (0..4).for_each(|_| {
+            stepped.next();
+        });
+        skipped.skip(4);
+        assert!((stepped.value() - skipped.value()).abs() < 1e-6);
+        skipped.skip(100);
+        assert_eq!(skipped.value(), 1.0);
+        assert!(skipped.is_settled());
+    }
 
     #[test]
     fn reaches_target_exactly_after_ramp() {

@@ -75,14 +75,22 @@ impl Width {
 
     /// `left` holds the mono signal; it becomes the left channel and `right` the right.
     pub fn process(&mut self, left: &mut [f32], right: &mut [f32]) {
+        let settled = self.width.is_settled();
+        let still = self.width.value();
+        let still_norm = 1.0 / (1.0 + still * still).sqrt();
         for (l, r) in left.iter_mut().zip(right.iter_mut()) {
             let m = *l;
             let mut d = m;
             for stage in self.stages.iter_mut() {
                 d = stage.next(d);
             }
-            let w = self.width.next();
-            let norm = 1.0 / (1.0 + w * w).sqrt();
+            // A settled width needs no square root per sample.
+            let (w, norm) = if settled {
+                (still, still_norm)
+            } else {
+                let w = self.width.next();
+                (w, 1.0 / (1.0 + w * w).sqrt())
+            };
             *l = (m + w * d) * norm;
             *r = (m - w * d) * norm;
         }

@@ -197,13 +197,12 @@ impl Instrument {
     fn release(&mut self, voice: usize, p: &mut Planning) {
         let now = Self::now(p);
         let release = self.note_settings(p).adsr.release_seconds;
-        let Some(note) = self.notes[voice] else {
+        let Some(note) = self.notes[voice].as_mut() else {
             return;
         };
         if note.envelope.is_released() {
             return;
         }
-        let note = self.notes[voice].as_mut().expect("checked above");
         let seconds = note.envelope.release(now, release);
         note.sustained = false;
         self.lengths.played((now - note.onset) as f32);

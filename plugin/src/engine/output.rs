@@ -158,9 +158,7 @@ impl Output {
             }
             if !self.reverb_size.is_settled() {
                 // Once per stretch: a gain per partition, not per sample.
-                (0..n).for_each(|_| {
-                    self.reverb_size.next();
-                });
+                self.reverb_size.skip(n);
                 self.reverb.set_decay(self.reverb_size.value());
             }
             let wet = &mut self.wet[..n];
