@@ -95,7 +95,7 @@ def spectrograms(path: Path, title: str, rows: list):
     plt.close(fig)
 
 
-def measure(instrument: str, luthiers: dict, phrases: int, png: Path | None) -> dict:
+def measure(instrument: str, luthiers: dict, phrases: int, png: Path | None, sample_format: str) -> dict:
     inst = INSTRUMENTS[instrument]
     model = REPO / "models" / f"{instrument}.onnx"
     sums = {name: np.zeros(2) for name in [*luthiers, "sawtooth"]}
@@ -107,7 +107,7 @@ def measure(instrument: str, luthiers: dict, phrases: int, png: Path | None) -> 
             mid, ref = work / "phrase.mid", work / "reference.wav"
             phrase_midi(mid, inst.program, notes)
             subprocess.run(
-                ["fluidsynth", "-ni", "-q", "-R", "0", "-C", "0", "-g", "0.5", "-F", str(ref), "-r", str(SR), str(SOUNDFONT), str(mid)],
+                ["fluidsynth", "-ni", "-q", "-R", "0", "-C", "0", "-g", "0.5", "-O", sample_format, "-F", str(ref), "-r", str(SR), str(SOUNDFONT), str(mid)],
                 check=True,
             )
             reference = mono(ref)
@@ -148,9 +148,15 @@ def main():
     parser.add_argument("--instrument", action="append", help="only these (default: every shipped model)")
     parser.add_argument("--json", type=Path)
     parser.add_argument("--png-dir", type=Path)
+    parser.add_argument(
+        "--reference-format",
+        choices=["float", "s16"],
+        default="s16",
+        help="fluidsynth's output samples: s16 as the training data (its rounding noise, about -95 dBFS, fills quiet tails and the top octaves), or float",
+    )
     args = parser.parse_args()
     luthiers = dict(entry.split("=", 1) for entry in args.luthier)
-    results = [measure(i, luthiers, args.phrases, args.png_dir) for i in (args.instrument or sorted(INSTRUMENTS))]
+    results = [measure(i, luthiers, args.phrases, args.png_dir, args.reference_format) for i in (args.instrument or sorted(INSTRUMENTS))]
     names = list(luthiers)
     print("| model | " + " | ".join(f"{n} 48k | {n} 16k" for n in names) + " |")
     print("|---|" + "---|---|" * len(names))
