@@ -156,6 +156,8 @@ def main():
     )
     args = parser.parse_args()
     luthiers = dict(entry.split("=", 1) for entry in args.luthier)
+    if args.png_dir:
+        args.png_dir.mkdir(parents=True, exist_ok=True)
     results = [measure(i, luthiers, args.phrases, args.png_dir, args.reference_format) for i in (args.instrument or sorted(INSTRUMENTS))]
     names = list(luthiers)
     print("| model | " + " | ".join(f"{n} 48k | {n} 16k" for n in names) + " |")
