@@ -5,6 +5,7 @@
 pub mod analysis;
 pub mod control;
 pub mod dsp;
+pub mod editor;
 pub mod engine;
 pub mod grid;
 pub mod limits;

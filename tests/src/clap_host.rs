@@ -5,8 +5,14 @@
 
 use clack_extensions::audio_ports::{AudioPortInfoBuffer, PluginAudioPorts};
 use clack_extensions::audio_ports_config::{AudioPortsConfigBuffer, PluginAudioPortsConfig};
+use clack_extensions::gui::{
+    GuiApiType, GuiConfiguration, GuiSize, HostGui, HostGuiImpl, PluginGui, Window,
+};
 use clack_extensions::latency::{HostLatency, HostLatencyImpl, PluginLatency};
-use clack_extensions::params::{ParamInfoBuffer, ParamInfoFlags, PluginParams};
+use clack_extensions::params::{
+    HostParams, HostParamsImplMainThread, HostParamsImplShared, ParamClearFlags, ParamInfoBuffer,
+    ParamInfoFlags, ParamRescanFlags, PluginParams,
+};
 use clack_extensions::render::{PluginRender, RenderMode};
 use clack_extensions::state::PluginState;
 use clack_host::events::event_types::{
@@ -30,9 +36,34 @@ impl SharedHandler<'_> for TestHostShared {
     fn request_callback(&self) {}
 }
 
+// The editor's window is the plugin's to size (the test host embeds it and never resizes).
+impl HostGuiImpl for TestHostShared {
+    fn resize_hints_changed(&self) {}
+    fn request_resize(&self, _new_size: GuiSize) -> Result<(), HostError> {
+        Ok(())
+    }
+    fn request_show(&self) -> Result<(), HostError> {
+        Ok(())
+    }
+    fn request_hide(&self) -> Result<(), HostError> {
+        Ok(())
+    }
+    fn closed(&self, _was_destroyed: bool) {}
+}
+
+// Changes the editor makes go out with the next `process`, which the tests keep calling.
+impl HostParamsImplShared for TestHostShared {
+    fn request_flush(&self) {}
+}
+
 pub struct TestHostMainThread;
 
 impl MainThreadHandler<'_> for TestHostMainThread {}
+
+impl HostParamsImplMainThread for TestHostMainThread {
+    fn rescan(&self, _flags: ParamRescanFlags) {}
+    fn clear(&self, _param_id: ClapId, _flags: ParamClearFlags) {}
+}
 
 impl HostLatencyImpl for TestHostMainThread {
     fn changed(&self) {}
@@ -46,7 +77,10 @@ impl HostHandlers for TestHost {
     type AudioProcessor<'a> = ();
 
     fn declare_extensions(builder: &mut HostExtensions<Self>, _shared: &Self::Shared<'_>) {
-        builder.register::<HostLatency>();
+        builder
+            .register::<HostLatency>()
+            .register::<HostGui>()
+            .register::<HostParams>();
     }
 }
 
@@ -337,6 +371,21 @@ impl ClapPlugin {
     }
 
     /// Every parameter's name and id.
+    /// The parameter's default, as `param_value` reports values.
+    pub fn param_default(&mut self, id: ClapId) -> Option<f64> {
+        let mut handle = self.instance.plugin_handle();
+        let params = handle.get_extension::<PluginParams>()?;
+        let mut buffer = ParamInfoBuffer::default();
+        (0..params.count(&mut handle))
+            .filter_map(|i| {
+                params
+                    .get_info(&mut handle, i, &mut buffer)
+                    .map(|info| (info.id, info.default_value))
+            })
+            .find(|(i, _)| *i == id)
+            .map(|(_, default)| default)
+    }
+
     pub fn params(&mut self) -> Vec<(String, ClapId)> {
         let mut handle = self.instance.plugin_handle();
         let Some(params) = handle.get_extension::<PluginParams>() else {
@@ -386,6 +435,38 @@ impl ClapPlugin {
         state
             .load(&mut handle, &mut &bytes[..])
             .map_err(|e| format!("loading state: {e:?}"))
+    }
+
+    /// Opens the plugin's editor embedded in the X11 window `parent` (the CLAP gui extension, as
+    /// a DAW embeds it); returns its size in pixels.
+    pub fn open_editor(&mut self, parent: u32) -> Result<(u32, u32), String> {
+        let mut handle = self.instance.plugin_handle();
+        let gui = handle
+            .get_extension::<PluginGui>()
+            .ok_or("the plugin has no CLAP gui extension")?;
+        let config = GuiConfiguration {
+            api_type: GuiApiType::X11,
+            is_floating: false,
+        };
+        if !gui.is_api_supported(&mut handle, config) {
+            return Err("the plugin's editor does not embed in X11".into());
+        }
+        gui.create(&mut handle, config)
+            .map_err(|e| format!("gui.create: {e:?}"))?;
+        let size = gui.get_size(&mut handle).ok_or("gui.get_size failed")?;
+        // SAFETY: the window exists for as long as the editor is open (the test closes first).
+        unsafe { gui.set_parent(&mut handle, Window::from_x11_handle(parent as _)) }
+            .map_err(|e| format!("gui.set_parent: {e:?}"))?;
+        gui.show(&mut handle)
+            .map_err(|e| format!("gui.show: {e:?}"))?;
+        Ok((size.width, size.height))
+    }
+
+    pub fn close_editor(&mut self) {
+        let mut handle = self.instance.plugin_handle();
+        if let Some(gui) = handle.get_extension::<PluginGui>() {
+            gui.destroy(&mut handle);
+        }
     }
 
     /// How the following renders call `process`.

@@ -3,6 +3,7 @@
 //! bug in the plugin cannot hide in the yardstick).
 
 pub mod clap_host;
+pub mod display;
 pub mod expression;
 pub mod paths;
 pub mod run;

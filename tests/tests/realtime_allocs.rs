@@ -4,7 +4,8 @@
 //! process so that an abort becomes a test failure with the child's output, and a canary build
 //! path proves that the guard really fires through this host.
 
-use luthier_tests::clap_host::{ClapBundle, Note};
+use luthier_tests::clap_host::{ClapBundle, Note, Pacing};
+use luthier_tests::display::{layout_entry, Screen};
 use luthier_tests::paths::{alloc_check_clap_bundle, test_model};
 use luthier_tests::signal::{random_block_sizes, sine};
 use std::process::{Command, Output};
@@ -150,6 +151,47 @@ fn child_exercise_both_plugins() {
                 assert!(!offline || out[0].iter().any(|v| *v != 0.0));
             }
         }
+    }
+    // With the editor open, the audio thread also fills the live views' queue: played live,
+    // so that the editor draws while process() runs, and closed again while playing.
+    let screen = Screen::start().expect("the editor part needs Xvfb");
+    let rate = 48_000.0;
+    let frames = rate as usize;
+    let notes: Vec<Note> = (0..4)
+        .map(|k| Note {
+            key: 60 + 4 * k,
+            velocity: 0.8,
+            on: 2000 * k as usize,
+            off: frames - 4000,
+        })
+        .collect();
+    let input = vec![
+        sine(330.0, 0.5, rate, frames),
+        sine(330.0, 0.5, rate, frames),
+    ];
+    let layout =
+        std::env::temp_dir().join(format!("luthier-alloc-layout-{}.json", std::process::id()));
+    for id in ["audio.luthier.instrument", "audio.luthier.fx"] {
+        let _ = std::fs::remove_file(&layout);
+        // SAFETY: this child process runs this one test alone.
+        unsafe { std::env::set_var("LUTHIER_EDITOR_LAYOUT", &layout) };
+        let mut plugin = bundle.instantiate(id).unwrap();
+        plugin.activate(rate, 512).unwrap();
+        plugin.set_pacing(Pacing::WallClock);
+        let parent = screen.window(1100, 700).unwrap();
+        plugin.open_editor(parent).unwrap();
+        let is_fx = id.ends_with("fx");
+        let signal: &[Vec<f32>] = if is_fx { &input } else { &[] };
+        let out = plugin.render(signal, frames, if is_fx { &[] } else { &notes }, &[256]);
+        assert!(out[0].iter().any(|v| *v != 0.0));
+        // The views were fed while process() ran: the path this part is here to check.
+        let [fed, ..] = layout_entry(&layout, "scope_frames").unwrap();
+        assert!(
+            fed >= 50.0,
+            "{id}: the editor took in only {fed} live frames"
+        );
+        plugin.close_editor();
+        plugin.render(signal, frames / 4, &[], &[256]);
     }
     println!("exercised both plugins");
 }

@@ -118,6 +118,7 @@ impl Effect {
         let mut plan = [None; MAX_VOICES];
         plan[0] = Some(VoicePlan {
             f0_hz: decision.f0_hz,
+            loudness_db: decision.loudness_db,
             gain: decision.gain * p.tone.level(),
             from_silence: decision.from_silence,
             source,

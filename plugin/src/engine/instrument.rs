@@ -140,6 +140,7 @@ impl Instrument {
         );
         Some(VoicePlan {
             f0_hz,
+            loudness_db: wanted,
             gain: p.tone.level() * db_to_gain(wanted - told),
             from_silence: false,
             source: Some(source),

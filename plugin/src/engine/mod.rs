@@ -28,6 +28,7 @@ pub mod output;
 pub mod params;
 mod plan;
 mod schedule;
+pub mod scope;
 pub mod telemetry;
 pub mod timbre;
 mod tone;
@@ -51,7 +52,7 @@ use crate::model::inference::{Link, JOB_FRAMES};
 use effect::{Effect, ANALYSIS_LATENCY_SECONDS};
 use instrument::Instrument;
 use output::Output;
-use plan::{Counts, Cursor, Planning, Plans};
+use plan::{Counts, Cursor, FramePlan, Planning, Plans};
 use schedule::{Action, Schedule};
 use timbre::{Decoding, FixedSpectrum, Timbre, Wait};
 use tone::Tone;
@@ -112,6 +113,10 @@ pub struct Engine {
     rendering: Rendering,
     counts: Counts,
     telemetry: Arc<Telemetry>,
+    /// Where the live views go, while someone watches; the owner lends it (`attach_scope`).
+    scope: Option<rtrb::Producer<scope::Frame>>,
+    /// The output's peak since the last scope frame.
+    scope_peak: f32,
 }
 
 /// Everything an engine is built from.
@@ -220,6 +225,8 @@ impl Engine {
             rendering: setup.rendering,
             counts: Counts::default(),
             telemetry: setup.telemetry,
+            scope: None,
+            scope_peak: 0.0,
         };
         engine.reset();
         engine.publish();
@@ -510,6 +517,12 @@ impl Engine {
             self.voices.render(&mut channels[0][at..end]);
             self.output.spread(channels, at, end);
             self.output.process(channels, at, end);
+            if self.scope.is_some() {
+                for c in channels.iter() {
+                    let peak = c[at..end].iter().fold(0.0f32, |m, x| m.max(x.abs()));
+                    self.scope_peak = self.scope_peak.max(peak);
+                }
+            }
             self.played.advance(n);
             at = end;
         }
@@ -596,6 +609,64 @@ impl Engine {
                 _ => {}
             }
         }
+        if self.scope.is_some() && self.telemetry.is_watching() {
+            self.show(plan);
+        }
+    }
+
+    /// The live views' frame, to the editor (dropped if its queue is full).
+    fn show(&mut self, plan: Option<FramePlan>) {
+        let mut frame = scope::Frame {
+            peak: std::mem::take(&mut self.scope_peak),
+            input: self.last_features().map(|f| scope::Trace {
+                f0_hz: if f.confidence >= voicing::VOICED_CONFIDENCE {
+                    f.f0_hz
+                } else {
+                    0.0
+                },
+                loudness_db: f.loudness_db,
+            }),
+            ..scope::Frame::default()
+        };
+        let mut loudest = (0.0f32, None);
+        for voice in 0..self.voices.count() {
+            let Some(p) = plan
+                .and_then(|p| p[voice])
+                .filter(|_| self.voices.is_sounding(voice))
+            else {
+                continue;
+            };
+            frame.voices[voice] = scope::Trace {
+                f0_hz: p.f0_hz,
+                loudness_db: p.loudness_db,
+            };
+            let level = self.voices.controls(voice).amplitude * p.gain;
+            if level > loudest.0 {
+                loudest = (level, Some(voice));
+            }
+        }
+        if let Some(voice) = loudest.1 {
+            let c = self.voices.controls(voice);
+            frame.amplitude = loudest.0;
+            frame.harmonic_count = c.harmonics.len().min(frame.harmonics.len());
+            frame.harmonics[..frame.harmonic_count]
+                .copy_from_slice(&c.harmonics[..frame.harmonic_count]);
+            frame.noise_count = c.noise.len().min(frame.noise.len());
+            frame.noise[..frame.noise_count].copy_from_slice(&c.noise[..frame.noise_count]);
+        }
+        if let Some(scope) = self.scope.as_mut() {
+            let _ = scope.push(frame);
+        }
+    }
+
+    /// Lends the engine the live views' queue (the owner keeps it across engines).
+    pub fn attach_scope(&mut self, scope: Option<rtrb::Producer<scope::Frame>>) {
+        self.scope = scope;
+    }
+
+    /// Gives the live views' queue back (before the engine is dropped).
+    pub fn detach_scope(&mut self) -> Option<rtrb::Producer<scope::Frame>> {
+        self.scope.take()
     }
 
     /// The counters, to the telemetry.
@@ -616,6 +687,7 @@ impl Engine {
             decoder_cpu_ns,
             waited_ns,
             latency_samples: self.latency_samples(),
+            sample_rate_hz: self.sample_rate.round() as u32,
         });
     }
 }

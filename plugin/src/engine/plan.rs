@@ -54,6 +54,8 @@ impl Cursor {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct VoicePlan {
     pub f0_hz: f32,
+    /// The loudness the note asks for (dB, with its envelope; the live views show it).
+    pub loudness_db: f32,
     /// The timbre's controls are played times this (the effect's fade when unvoiced).
     pub gain: f32,
     /// The voice starts at this boundary from silence (phase zero, fading in).

@@ -4,7 +4,7 @@
 //! built at each activation; it is shared through an `Arc`. The audio thread only stores atomics
 //! into it; the status text is written off the audio thread, so its lock never meets it.
 
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering::Relaxed};
 use std::sync::Mutex;
 
 #[derive(Debug, Default)]
@@ -25,8 +25,12 @@ pub struct Telemetry {
     waited_ns: AtomicU64,
     /// Samples of latency reported to the host.
     latency_samples: AtomicU32,
+    /// The rate the engine runs at (0 before the first activation).
+    sample_rate_hz: AtomicU32,
     /// What plays, or why no model does, in words.
     status: Mutex<String>,
+    /// An editor is open and wants the live views (`scope`).
+    watching: AtomicBool,
 }
 
 /// A snapshot of the counters.
@@ -40,6 +44,7 @@ pub struct Stats {
     pub decoder_cpu_ns: u64,
     pub waited_ns: u64,
     pub latency_samples: u32,
+    pub sample_rate_hz: u32,
 }
 
 impl Telemetry {
@@ -53,6 +58,7 @@ impl Telemetry {
             decoder_cpu_ns: self.decoder_cpu_ns.load(Relaxed),
             waited_ns: self.waited_ns.load(Relaxed),
             latency_samples: self.latency_samples.load(Relaxed),
+            sample_rate_hz: self.sample_rate_hz.load(Relaxed),
         }
     }
 
@@ -61,6 +67,15 @@ impl Telemetry {
         if let Ok(mut s) = self.status.lock() {
             *s = status;
         }
+    }
+
+    /// The editor opens (true) or closes (false) its live views.
+    pub fn set_watching(&self, watching: bool) {
+        self.watching.store(watching, Relaxed);
+    }
+
+    pub fn is_watching(&self) -> bool {
+        self.watching.load(Relaxed)
     }
 
     pub fn status(&self) -> String {
@@ -79,5 +94,6 @@ impl Telemetry {
         self.decoder_cpu_ns.store(stats.decoder_cpu_ns, Relaxed);
         self.waited_ns.store(stats.waited_ns, Relaxed);
         self.latency_samples.store(stats.latency_samples, Relaxed);
+        self.sample_rate_hz.store(stats.sample_rate_hz, Relaxed);
     }
 }

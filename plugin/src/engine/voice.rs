@@ -170,6 +170,10 @@ impl Voices {
     }
 
     /// The controls a voice's next frame takes, to be written by the timbre.
+    pub fn controls(&self, voice: usize) -> &Controls {
+        &self.voices[voice].controls
+    }
+
     pub fn controls_mut(&mut self, voice: usize) -> &mut Controls {
         &mut self.voices[voice].controls
     }

@@ -17,7 +17,7 @@
 use crate::analysis::features::Features;
 use crate::analysis::loudness::full_scale_sine_db;
 
-const VOICED_CONFIDENCE: f32 = 0.55;
+pub const VOICED_CONFIDENCE: f32 = 0.55;
 const HOLD_CONFIDENCE: f32 = 0.4;
 const GATE_DB: f32 = -60.0;
 /// With a model: the input is silent under this loudness (the tracker's floor is -80 dB).

@@ -1,11 +1,15 @@
 //! nice-plug glue only: parameters, event translation and the two plugin types. Everything
 //! audible happens in `crate::engine`.
 
+pub mod catalog;
 pub mod effect;
 mod events;
+pub mod help;
 pub mod instrument;
 mod model_choice;
+pub mod offline;
 pub mod params;
+pub mod presets;
 mod runner;
 mod shell;
 

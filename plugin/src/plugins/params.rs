@@ -3,14 +3,17 @@
 //! every knob through them, and an automation point inside a block (which the host reports by
 //! the knob's id) becomes an engine change through the same entry, so the two cannot disagree.
 //!
-//! Groups: the instrument's envelope and output at the top, "Playing" (bend, MPE, controllers,
-//! voices and glide), "Expression" (MIDI-DDSP's six note controls, taken by each note at its
-//! note-on); both plugins share "Timbre" (the controls after the decoder, what the decoder is
-//! told, stereo width).
+//! Every knob sits in a group, which the editor shows as a panel and the CLI lists: the
+//! instrument's "Envelope", "MIDI" (bend, MPE, controllers, voices and glide) and "Expression"
+//! (MIDI-DDSP's six note controls, taken by each note at its note-on); the effect's "Effect"
+//! (the input and the pitch range it is tracked in); both plugins' "Timbre" (the controls after
+//! the decoder, what the decoder is told, stereo width) and "Output". Only the Model stands
+//! outside, in the editor's header.
 
 use super::model_choice::ModelChoice;
 use super::shell::EngineParams;
 use crate::control::performance::{Aftertouch, EnvelopeSource, VoiceMode};
+use crate::editor::EditorState;
 use crate::engine::{self, ParamChange};
 use nice_plug::prelude::*;
 use nice_plug::wrapper::hash_param_id;
@@ -175,8 +178,24 @@ pub enum PressureTo {
 
 #[derive(Params)]
 pub struct InstrumentParams {
-    #[id = "out_gain"]
-    pub output_gain: FloatParam,
+    #[nested(group = "Envelope")]
+    pub envelope: EnvelopeParams,
+    #[nested(group = "MIDI")]
+    pub playing: PlayingParams,
+    #[nested(group = "Expression")]
+    pub expression: ExpressionParams,
+    #[nested(group = "Timbre")]
+    pub timbre: TimbreParams,
+    #[nested(group = "Output")]
+    pub output: OutputParams,
+    #[nested]
+    pub model: ModelChoice,
+    #[nested]
+    pub editor: Arc<EditorState>,
+}
+
+#[derive(Params)]
+pub struct EnvelopeParams {
     #[id = "attack"]
     pub attack: FloatParam,
     #[id = "decay"]
@@ -187,20 +206,19 @@ pub struct InstrumentParams {
     pub release: FloatParam,
     #[id = "envelope"]
     pub envelope: EnumParam<EnvelopeFrom>,
+}
+
+/// Both plugins' last stage.
+#[derive(Params)]
+pub struct OutputParams {
+    #[id = "out_gain"]
+    pub output_gain: FloatParam,
     #[id = "reverb_mix"]
     pub reverb_mix: FloatParam,
     #[id = "reverb_size"]
     pub reverb_size: FloatParam,
     #[id = "bypass"]
     pub bypass: BoolParam,
-    #[nested(group = "Playing")]
-    pub playing: PlayingParams,
-    #[nested(group = "Expression")]
-    pub expression: ExpressionParams,
-    #[nested(group = "Timbre")]
-    pub timbre: TimbreParams,
-    #[nested]
-    pub model: ModelChoice,
 }
 
 #[derive(Params)]
@@ -259,10 +277,7 @@ pub struct TimbreParams {
     pub width: FloatParam,
 }
 
-const INSTRUMENT_KNOBS: &[Knob<InstrumentParams>] = &[
-    ("out_gain", |p, n| {
-        ParamChange::OutputGainDb(plain(&p.output_gain, n))
-    }),
+const ENVELOPE_KNOBS: &[Knob<EnvelopeParams>] = &[
     ("attack", |p, n| {
         ParamChange::AttackSeconds(plain(&p.attack, n) / 1000.0)
     }),
@@ -280,6 +295,12 @@ const INSTRUMENT_KNOBS: &[Knob<InstrumentParams>] = &[
             EnvelopeFrom::Model => EnvelopeSource::Model,
             EnvelopeFrom::Knobs => EnvelopeSource::Knobs,
         })
+    }),
+];
+
+const OUTPUT_KNOBS: &[Knob<OutputParams>] = &[
+    ("out_gain", |p, n| {
+        ParamChange::OutputGainDb(plain(&p.output_gain, n))
     }),
     ("reverb_mix", |p, n| {
         ParamChange::ReverbMix(plain(&p.reverb_mix, n))
@@ -443,23 +464,41 @@ impl Default for TimbreParams {
     }
 }
 
-impl Default for InstrumentParams {
+impl Default for EnvelopeParams {
     fn default() -> Self {
         let d = engine::Params::default();
         Self {
-            output_gain: gain_db("Output Gain", d.output_gain_db, -60.0, 12.0),
             attack: time_ms("Attack", d.attack_seconds * 1000.0, 1.0, 3000.0),
             decay: time_ms("Decay", d.decay_seconds * 1000.0, 1.0, 5000.0),
             sustain: gain_db("Sustain", d.sustain_db, -48.0, 0.0),
             release: time_ms("Release", d.release_seconds * 1000.0, 5.0, 5000.0),
             envelope: EnumParam::new("Envelope", EnvelopeFrom::Model),
+        }
+    }
+}
+
+impl Default for OutputParams {
+    fn default() -> Self {
+        let d = engine::Params::default();
+        Self {
+            output_gain: gain_db("Output Gain", d.output_gain_db, -60.0, 12.0),
             reverb_mix: mix("Reverb Mix", d.reverb_mix),
             reverb_size: reverb_size(d.reverb_size_seconds),
             bypass: bypass(),
+        }
+    }
+}
+
+impl Default for InstrumentParams {
+    fn default() -> Self {
+        Self {
+            envelope: EnvelopeParams::default(),
             playing: PlayingParams::default(),
             expression: ExpressionParams::default(),
             timbre: TimbreParams::default(),
+            output: OutputParams::default(),
             model: ModelChoice::default(),
+            editor: Arc::default(),
         }
     }
 }
@@ -469,58 +508,58 @@ impl EngineParams for InstrumentParams {
         &self.model
     }
 
+    fn editor(&self) -> &Arc<EditorState> {
+        &self.editor
+    }
+
     fn engine_params(&self) -> engine::Params {
         let mut out = engine::Params::default();
-        apply_all(&mut out, self, INSTRUMENT_KNOBS);
+        apply_all(&mut out, &self.envelope, ENVELOPE_KNOBS);
         apply_all(&mut out, &self.playing, PLAYING_KNOBS);
         apply_all(&mut out, &self.expression, EXPRESSION_KNOBS);
         apply_all(&mut out, &self.timbre, TIMBRE_KNOBS);
+        apply_all(&mut out, &self.output, OUTPUT_KNOBS);
         out
     }
 
     fn change(&self, hash: u32, normalized: f32) -> Option<ParamChange> {
-        change(self, INSTRUMENT_KNOBS, hash, normalized)
+        change(&self.envelope, ENVELOPE_KNOBS, hash, normalized)
             .or_else(|| change(&self.playing, PLAYING_KNOBS, hash, normalized))
             .or_else(|| change(&self.expression, EXPRESSION_KNOBS, hash, normalized))
             .or_else(|| change(&self.timbre, TIMBRE_KNOBS, hash, normalized))
+            .or_else(|| change(&self.output, OUTPUT_KNOBS, hash, normalized))
     }
 }
 
 #[derive(Params)]
 pub struct EffectParams {
+    #[nested(group = "Effect")]
+    pub input: InputParams,
+    #[nested(group = "Timbre")]
+    pub timbre: TimbreParams,
+    #[nested(group = "Output")]
+    pub output: OutputParams,
+    #[nested]
+    pub model: ModelChoice,
+    #[nested]
+    pub editor: Arc<EditorState>,
+}
+
+/// What the effect listens to: the input's level and the pitch range it is tracked in.
+#[derive(Params)]
+pub struct InputParams {
     #[id = "in_gain"]
     pub input_gain: FloatParam,
-    #[id = "out_gain"]
-    pub output_gain: FloatParam,
-    #[id = "reverb_mix"]
-    pub reverb_mix: FloatParam,
-    #[id = "reverb_size"]
-    pub reverb_size: FloatParam,
     /// The pitch range the tracker looks in; it moves while playing.
     #[id = "min_f0"]
     pub min_f0: FloatParam,
     #[id = "max_f0"]
     pub max_f0: FloatParam,
-    #[id = "bypass"]
-    pub bypass: BoolParam,
-    #[nested(group = "Timbre")]
-    pub timbre: TimbreParams,
-    #[nested]
-    pub model: ModelChoice,
 }
 
-const EFFECT_KNOBS: &[Knob<EffectParams>] = &[
+const INPUT_KNOBS: &[Knob<InputParams>] = &[
     ("in_gain", |p, n| {
         ParamChange::InputGainDb(plain(&p.input_gain, n))
-    }),
-    ("out_gain", |p, n| {
-        ParamChange::OutputGainDb(plain(&p.output_gain, n))
-    }),
-    ("reverb_mix", |p, n| {
-        ParamChange::ReverbMix(plain(&p.reverb_mix, n))
-    }),
-    ("reverb_size", |p, n| {
-        ParamChange::ReverbSize(plain(&p.reverb_size, n))
     }),
     ("min_f0", |p, n| {
         ParamChange::LowestPitchHz(plain(&p.min_f0, n))
@@ -528,22 +567,27 @@ const EFFECT_KNOBS: &[Knob<EffectParams>] = &[
     ("max_f0", |p, n| {
         ParamChange::HighestPitchHz(plain(&p.max_f0, n))
     }),
-    ("bypass", |p, n| ParamChange::Bypass(switch(&p.bypass, n))),
 ];
 
-impl Default for EffectParams {
+impl Default for InputParams {
     fn default() -> Self {
         let d = engine::Params::default();
         Self {
             input_gain: gain_db("Input Gain", d.input_gain_db, -40.0, 40.0),
-            output_gain: gain_db("Output Gain", d.output_gain_db, -60.0, 12.0),
-            reverb_mix: mix("Reverb Mix", d.reverb_mix),
-            reverb_size: reverb_size(d.reverb_size_seconds),
             min_f0: pitch_hz("Lowest Pitch", d.pitch.min_hz, 40.0, 500.0),
             max_f0: pitch_hz("Highest Pitch", d.pitch.max_hz, 200.0, 2000.0),
-            bypass: bypass(),
+        }
+    }
+}
+
+impl Default for EffectParams {
+    fn default() -> Self {
+        Self {
+            input: InputParams::default(),
             timbre: TimbreParams::default(),
+            output: OutputParams::default(),
             model: ModelChoice::default(),
+            editor: Arc::default(),
         }
     }
 }
@@ -553,16 +597,22 @@ impl EngineParams for EffectParams {
         &self.model
     }
 
+    fn editor(&self) -> &Arc<EditorState> {
+        &self.editor
+    }
+
     fn engine_params(&self) -> engine::Params {
         let mut out = engine::Params::default();
-        apply_all(&mut out, self, EFFECT_KNOBS);
+        apply_all(&mut out, &self.input, INPUT_KNOBS);
         apply_all(&mut out, &self.timbre, TIMBRE_KNOBS);
+        apply_all(&mut out, &self.output, OUTPUT_KNOBS);
         out
     }
 
     fn change(&self, hash: u32, normalized: f32) -> Option<ParamChange> {
-        change(self, EFFECT_KNOBS, hash, normalized)
+        change(&self.input, INPUT_KNOBS, hash, normalized)
             .or_else(|| change(&self.timbre, TIMBRE_KNOBS, hash, normalized))
+            .or_else(|| change(&self.output, OUTPUT_KNOBS, hash, normalized))
     }
 }
 
@@ -609,10 +659,10 @@ mod tests {
         // Each kind of change is made by some knob of one plugin or the other.
         let (inst, fx) = (InstrumentParams::default(), EffectParams::default());
         let mut made = std::collections::HashSet::new();
-        let tables: [Vec<ParamChange>; 5] = [
-            INSTRUMENT_KNOBS
+        let tables: [Vec<ParamChange>; 6] = [
+            ENVELOPE_KNOBS
                 .iter()
-                .map(|(_, f)| f(&inst, Some(0.3)))
+                .map(|(_, f)| f(&inst.envelope, Some(0.3)))
                 .collect(),
             PLAYING_KNOBS
                 .iter()
@@ -626,9 +676,13 @@ mod tests {
                 .iter()
                 .map(|(_, f)| f(&inst.timbre, Some(0.3)))
                 .collect(),
-            EFFECT_KNOBS
+            OUTPUT_KNOBS
                 .iter()
-                .map(|(_, f)| f(&fx, Some(0.3)))
+                .map(|(_, f)| f(&inst.output, Some(0.3)))
+                .collect(),
+            INPUT_KNOBS
+                .iter()
+                .map(|(_, f)| f(&fx.input, Some(0.3)))
                 .collect(),
         ];
         for change in tables.iter().flatten() {

@@ -4,7 +4,7 @@
 use super::events::EventQueue;
 use super::model_choice::{ModelChoice, Switcher, Task};
 use super::shell::EngineParams;
-use crate::engine::{self, Engine, Mode, Rendering, Setup, Telemetry};
+use crate::engine::{self, scope, Engine, Mode, Rendering, Setup, Telemetry};
 use crate::limits;
 use crate::model::decoder::Decoder;
 use crate::model::inference::Link;
@@ -29,6 +29,8 @@ pub struct Runner {
     /// is let go.
     was_playing: bool,
     telemetry: Arc<Telemetry>,
+    /// The editor's live views' queue, between engines (each engine borrows it while it lives).
+    scope: Option<rtrb::Producer<scope::Frame>>,
     /// Alloc-check builds only: allocate in every `process()` when `LUTHIER_ALLOC_CANARY` is set
     /// at activation, so the real-time test can prove that its guard fires.
     #[cfg(feature = "assert_process_allocs")]
@@ -48,7 +50,12 @@ fn load_decoder(choice: &ModelChoice) -> Result<Option<Link>, String> {
 }
 
 impl Runner {
-    pub fn new<P: Plugin>(mode: Mode, switcher: Switcher, telemetry: Arc<Telemetry>) -> Self {
+    pub fn new<P: Plugin>(
+        mode: Mode,
+        switcher: Switcher,
+        telemetry: Arc<Telemetry>,
+        scope: rtrb::Producer<scope::Frame>,
+    ) -> Self {
         Self {
             mode,
             engine: None,
@@ -60,6 +67,7 @@ impl Runner {
             restart_requested: false,
             was_playing: false,
             telemetry,
+            scope: Some(scope),
             #[cfg(feature = "assert_process_allocs")]
             alloc_canary: false,
         }
@@ -115,7 +123,7 @@ impl Runner {
                 None
             }
         };
-        let engine = Engine::build(Setup {
+        let mut engine = Engine::build(Setup {
             mode: self.mode,
             sample_rate: rate,
             params,
@@ -128,6 +136,10 @@ impl Runner {
         self.restart_requested = false;
         context.set_latency_samples(engine.latency_samples());
         self.input_channels = layout.main_input_channels.map_or(0, |c| c.get() as usize);
+        if let Some(old) = self.engine.as_mut() {
+            self.scope = self.scope.take().or_else(|| old.detach_scope());
+        }
+        engine.attach_scope(self.scope.take());
         self.engine = Some(engine);
         #[cfg(feature = "assert_process_allocs")]
         {

@@ -3,11 +3,12 @@
 
 use super::model_choice::{self, Loader, ModelChoice, Task};
 use super::runner::Runner;
-use crate::engine::{self, Mode};
+use crate::editor;
+use crate::engine::{self, scope, Mode};
 use crate::limits;
 use nice_plug::prelude::*;
 use std::marker::PhantomData;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 /// Parameters that can say what the engine should be set to.
 pub trait EngineParams: Params + Default {
@@ -16,6 +17,8 @@ pub trait EngineParams: Params + Default {
     /// The change an automation point makes: the knob's id hash and its normalised value.
     fn change(&self, hash: u32, normalized: f32) -> Option<engine::ParamChange>;
     fn model(&self) -> &ModelChoice;
+    /// The editor's saved state (its size).
+    fn editor(&self) -> &Arc<editor::EditorState>;
 }
 
 /// What distinguishes one Luthier plugin from the other.
@@ -35,6 +38,8 @@ pub trait Kind: Send + 'static {
 pub struct Shell<K: Kind> {
     params: Arc<K::Params>,
     runner: Runner,
+    /// The editor's end of the live views' queue (the runner has the other).
+    scope: Arc<Mutex<rtrb::Consumer<scope::Frame>>>,
     /// The background end of model switching, until `task_executor` takes it.
     loader: Option<Loader>,
     kind: PhantomData<K>,
@@ -45,9 +50,11 @@ impl<K: Kind> Default for Shell<K> {
         let (switcher, loader) = model_choice::channel();
         let params: Arc<K::Params> = Arc::default();
         let telemetry = params.model().telemetry.clone();
+        let (frames, scope) = scope::channel();
         Self {
             params,
-            runner: Runner::new::<Self>(K::MODE, switcher, telemetry),
+            runner: Runner::new::<Self>(K::MODE, switcher, telemetry, frames),
+            scope: Arc::new(Mutex::new(scope)),
             loader: Some(loader),
             kind: PhantomData,
         }
@@ -63,12 +70,25 @@ impl<K: Kind> Plugin for Shell<K> {
     const AUDIO_IO_LAYOUTS: &'static [AudioIOLayout] = K::AUDIO_IO_LAYOUTS;
     const MIDI_INPUT: MidiConfig = K::MIDI_INPUT;
 
-    type Editor = ();
+    type Editor = nice_plug_egui::EguiEditor<editor::Panel>;
     type SysExMessage = ();
     type BackgroundTask = Task;
 
     fn params(&self) -> Arc<dyn Params> {
         self.params.clone()
+    }
+
+    fn editor(&mut self, _executor: AsyncExecutor<Self>) -> Option<Self::Editor> {
+        let model = self.params.model();
+        editor::create(editor::Parts {
+            plugin: K::NAME,
+            instrument: K::MODE == Mode::Instrument,
+            params: self.params.clone(),
+            models: model.listed.clone(),
+            telemetry: model.telemetry.clone(),
+            scope: self.scope.clone(),
+            state: self.params.editor().clone(),
+        })
     }
 
     fn task_executor(&mut self) -> TaskExecutor<Self> {

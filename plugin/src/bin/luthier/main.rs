@@ -6,6 +6,9 @@
 //!                                           tone transfer through a model, offline
 //!   luthier render --model NAME --midi IN.mid -o OUT.wav
 //!                                           the instrument through a model, offline
+//!   luthier render ... --preset NAME --set "Vibrato Depth=30 ct"
+//!                                           with a preset and knobs, as the editor shows them
+//!   luthier params [--effect]               every knob: group, name, range, default
 
 mod midi_file;
 
@@ -57,18 +60,33 @@ enum Command {
     Render {
         /// A model name (searched beside this tool, in the user's model folder and in the
         /// source tree's models/), a path to its .onnx, or `none` for the plugins' fixed
-        /// sawtooth-like spectrum (what they play without a model).
-        #[arg(long)]
-        model: String,
+        /// sawtooth-like spectrum (what they play without a model). Without it, the preset's.
+        #[arg(long, required_unless_present = "preset")]
+        model: Option<String>,
         /// Audio to play through the effect (tone transfer).
         #[arg(long, conflicts_with = "midi", required_unless_present = "midi")]
         audio: Option<PathBuf>,
         /// MIDI to play through the instrument.
         #[arg(long)]
         midi: Option<PathBuf>,
+        /// A preset (a factory one such as "Violin Expressive", or one of yours) by name: its
+        /// knobs, and its model unless --model is given.
+        #[arg(long)]
+        preset: Option<String>,
+        /// Sets a knob after the preset, by its name and a value as the editor shows them,
+        /// e.g. --set "Vibrato Depth=30 ct" --set "Voices=Legato" (repeatable; `luthier
+        /// params` lists them).
+        #[arg(long = "set", value_name = "NAME=VALUE")]
+        set: Vec<String>,
         /// Where to write the WAV.
         #[arg(short, long)]
         out: PathBuf,
+    },
+    /// List every knob of the instrument (or, with --effect, of the effect) that --set takes:
+    /// its group, name, range and default.
+    Params {
+        #[arg(long)]
+        effect: bool,
     },
 }
 
@@ -85,12 +103,46 @@ fn run(cli: Cli) -> Result<()> {
             model,
             audio,
             midi,
+            preset,
+            set,
             out,
-        } => match (audio, midi) {
-            (Some(input), _) => render_audio(&model, &input, &out),
-            (None, Some(midi)) => render_midi(&model, &midi, &out),
-            (None, None) => bail!("give --audio IN.wav (tone transfer) or --midi IN.mid"),
-        },
+        } => {
+            use luthier::engine::Mode;
+            let mode = if audio.is_some() {
+                Mode::Effect
+            } else {
+                Mode::Instrument
+            };
+            let knobs = luthier::plugins::offline::knobs(mode, preset.as_deref(), &set)
+                .map_err(anyhow::Error::msg)?;
+            for warning in &knobs.warnings {
+                eprintln!("warning: {warning}");
+            }
+            let Some(model) = model.or(knobs.model) else {
+                bail!(
+                    "preset '{}' names no model: give --model",
+                    preset.unwrap_or_default()
+                );
+            };
+            let setup = RenderSetup {
+                model,
+                params: knobs.params,
+            };
+            match (audio, midi) {
+                (Some(input), _) => render_audio(&setup, &input, &out),
+                (None, Some(midi)) => render_midi(&setup, &midi, &out),
+                (None, None) => bail!("give --audio IN.wav (tone transfer) or --midi IN.mid"),
+            }
+        }
+        Command::Params { effect } => {
+            let mode = if effect {
+                luthier::engine::Mode::Effect
+            } else {
+                luthier::engine::Mode::Instrument
+            };
+            println!("{}", luthier::plugins::offline::listing(mode));
+            Ok(())
+        }
         Command::Features {
             input,
             out,
@@ -151,25 +203,32 @@ fn model_path(model: &str) -> Result<PathBuf> {
     })
 }
 
-/// The engine with `model`'s decoder, rendering offline.
+/// What a render plays: the model and the knobs.
+struct RenderSetup {
+    model: String,
+    params: luthier::engine::Params,
+}
+
+/// The engine with the model's decoder and the knobs, rendering offline.
 fn offline_engine(
-    model: &str,
+    setup: &RenderSetup,
     mode: luthier::engine::Mode,
     sample_rate: u32,
 ) -> Result<(luthier::engine::Engine, String)> {
-    use luthier::engine::{Engine, Params, Rendering};
+    use luthier::engine::{Engine, Rendering};
     let rate = sample_rate as f32;
-    if model == "none" {
+    let params = setup.params.clone();
+    if setup.model == "none" {
         let name = "none (the fixed spectrum)".to_string();
-        return Ok((Engine::with_params(mode, rate, Params::default()), name));
+        return Ok((Engine::with_params(mode, rate, params), name));
     }
-    let path = model_path(model)?;
+    let path = model_path(&setup.model)?;
     let decoder = luthier::model::decoder::Decoder::load(&path, None)?;
     let name = decoder.card().name.clone();
     let link =
         luthier::model::inference::Link::start(decoder).context("starting the decoder thread")?;
     Ok((
-        Engine::with_decoder(mode, rate, Params::default(), link, Rendering::Offline),
+        Engine::with_decoder(mode, rate, params, link, Rendering::Offline),
         name,
     ))
 }
@@ -204,7 +263,7 @@ fn write_wav(out: &Path, sample_rate: u32, samples: &[f32]) -> Result<()> {
 /// Rendering ends this long after the last note-off, so releases and reverb tails finish.
 const MIDI_TAIL_SECONDS: f64 = 2.0;
 
-fn render_midi(model: &str, midi: &Path, out: &Path) -> Result<()> {
+fn render_midi(setup: &RenderSetup, midi: &Path, out: &Path) -> Result<()> {
     use luthier::engine::{Event, Mode};
     const RATE: u32 = 48_000;
     let events = midi_file::read(midi, RATE)?;
@@ -214,7 +273,7 @@ fn render_midi(model: &str, midi: &Path, out: &Path) -> Result<()> {
     {
         bail!("{} has no notes", midi.display());
     }
-    let (mut engine, name) = offline_engine(model, Mode::Instrument, RATE)?;
+    let (mut engine, name) = offline_engine(setup, Mode::Instrument, RATE)?;
     let last = events.last().map_or(0, |(t, _)| *t) as usize;
     let length = last + (MIDI_TAIL_SECONDS * RATE as f64) as usize;
     let mut next = 0;
@@ -235,7 +294,7 @@ fn render_midi(model: &str, midi: &Path, out: &Path) -> Result<()> {
     Ok(())
 }
 
-fn render_audio(model: &str, input: &Path, out: &Path) -> Result<()> {
+fn render_audio(setup: &RenderSetup, input: &Path, out: &Path) -> Result<()> {
     use luthier::engine::Mode;
     let (samples, sample_rate) = read_mono(input)?;
     let rate = sample_rate as f32;
@@ -247,7 +306,7 @@ fn render_audio(model: &str, input: &Path, out: &Path) -> Result<()> {
             luthier::limits::MAX_SAMPLE_RATE
         );
     }
-    let (mut engine, name) = offline_engine(model, Mode::Effect, sample_rate)?;
+    let (mut engine, name) = offline_engine(setup, Mode::Effect, sample_rate)?;
     let rendered = render_offline(&mut engine, samples.len(), |start, left, right, _| {
         for (i, (l, r)) in left.iter_mut().zip(right.iter_mut()).enumerate() {
             // Past the input's end (its latency's worth), silence flushes the engine.

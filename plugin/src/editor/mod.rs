@@ -1,0 +1,96 @@
+//! The egui panel both plugins show: a header (name, model, presets, size), one panel per
+//! parameter group drawn from the parameter table (`plugins::catalog`), live views of what the
+//! plugin hears and plays (`views`), and a status line.
+//!
+//! Threads: the editor runs on the host's GUI thread. It reads the engine through atomics
+//! (`engine::Telemetry`) and a lock-free queue of frames (`engine::scope`), and changes knobs
+//! only through the host (`GuiContext`), so it never waits for the audio thread nor makes it
+//! wait. The queue is filled only while an editor is open.
+
+mod history;
+mod panel;
+mod views;
+
+pub use panel::Panel;
+
+use crate::engine::{scope, Telemetry};
+use nice_plug::prelude::*;
+use nice_plug_egui::{create_egui_editor, EguiEditor, EguiEditorState, EguiNiceSettings};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, RwLock};
+
+/// The panel's width at scale 1, in logical pixels, and its height for each plugin (the
+/// instrument has more knobs).
+pub const WIDTH: f64 = 1100.0;
+pub const INSTRUMENT_HEIGHT: f64 = 680.0;
+pub const EFFECT_HEIGHT: f64 = 470.0;
+/// The scales the size buttons step through.
+pub const SCALES: [f32; 7] = [0.75, 0.85, 1.0, 1.15, 1.3, 1.5, 2.0];
+
+/// The editor's own state, saved with the plugin's: its scale.
+#[derive(Params)]
+pub struct EditorState {
+    #[persist = "editor-scale"]
+    pub scale: RwLock<f32>,
+}
+
+impl Default for EditorState {
+    fn default() -> Self {
+        Self {
+            scale: RwLock::new(1.0),
+        }
+    }
+}
+
+impl EditorState {
+    pub fn set_scale(&self, scale: f32) {
+        if let Ok(mut s) = self.scale.write() {
+            *s = scale;
+        }
+    }
+
+    pub fn scale(&self) -> f32 {
+        let s = self.scale.read().map(|s| *s).unwrap_or(1.0);
+        if s.is_finite() {
+            s.clamp(SCALES[0], SCALES[SCALES.len() - 1])
+        } else {
+            1.0
+        }
+    }
+}
+
+/// What the editor needs from its plugin.
+pub struct Parts {
+    pub plugin: &'static str,
+    /// Whether the plugin plays MIDI (the instrument) or its input (the effect).
+    pub instrument: bool,
+    pub params: Arc<dyn Params>,
+    /// The models the Model knob lists, in its order.
+    pub models: Arc<Vec<(String, PathBuf)>>,
+    pub telemetry: Arc<Telemetry>,
+    pub scope: Arc<Mutex<rtrb::Consumer<scope::Frame>>>,
+    pub state: Arc<EditorState>,
+}
+
+pub fn create(parts: Parts) -> Option<EguiEditor<Panel>> {
+    let title = parts.plugin.to_string();
+    create_egui_editor(
+        EguiEditorState::from_size(
+            nice_plug::editor::dpi::LogicalSize::new(
+                WIDTH,
+                if parts.instrument {
+                    INSTRUMENT_HEIGHT
+                } else {
+                    EFFECT_HEIGHT
+                },
+            ),
+            1.0,
+        ),
+        Default::default(),
+        EguiNiceSettings {
+            title,
+            ..Default::default()
+        },
+        Panel::new(parts),
+    )
+}
