@@ -25,21 +25,34 @@ use clack_host::prelude::*;
 use clack_host::utils::{BeatTime, SecondsTime};
 use std::ffi::CString;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-pub struct TestHostShared;
+#[derive(Default)]
+pub struct TestHostShared {
+    /// The editor's last request to be resized (it asks when its size changes).
+    editor_resize: Mutex<Option<(u32, u32)>>,
+    /// The plugin asked for a call on the main thread (`on_main_thread`), which the host makes
+    /// between blocks (its GUI posts work there, such as a resize request).
+    callback_requested: AtomicBool,
+}
 
 impl SharedHandler<'_> for TestHostShared {
     fn request_restart(&self) {}
     fn request_process(&self) {}
-    fn request_callback(&self) {}
+    fn request_callback(&self) {
+        self.callback_requested.store(true, Ordering::SeqCst);
+    }
 }
 
 // The editor's window is the plugin's to size (the test host embeds it and never resizes).
 impl HostGuiImpl for TestHostShared {
     fn resize_hints_changed(&self) {}
-    fn request_resize(&self, _new_size: GuiSize) -> Result<(), HostError> {
+    fn request_resize(&self, new_size: GuiSize) -> Result<(), HostError> {
+        if let Ok(mut last) = self.editor_resize.lock() {
+            *last = Some((new_size.width, new_size.height));
+        }
         Ok(())
     }
     fn request_show(&self) -> Result<(), HostError> {
@@ -146,7 +159,7 @@ impl ClapBundle {
         .map_err(|e| format!("{e:?}"))?;
         let id = CString::new(id).unwrap();
         let instance = PluginInstance::<TestHost>::new(
-            |_| TestHostShared,
+            |_| TestHostShared::default(),
             |_| TestHostMainThread,
             &self.entry,
             &id,
@@ -462,6 +475,12 @@ impl ClapPlugin {
         Ok((size.width, size.height))
     }
 
+    /// The size the editor last asked to be (None: it has not asked).
+    pub fn editor_resize_request(&self) -> Option<(u32, u32)> {
+        self.instance
+            .access_shared_handler(|h| h.editor_resize.lock().ok().and_then(|r| *r))
+    }
+
     pub fn close_editor(&mut self) {
         let mut handle = self.instance.plugin_handle();
         if let Some(gui) = handle.get_extension::<PluginGui>() {
@@ -617,6 +636,12 @@ impl ClapPlugin {
             }
             pos += n;
             steady += n as u64;
+            let requested = self
+                .instance
+                .access_shared_handler(|h| h.callback_requested.swap(false, Ordering::SeqCst));
+            if requested {
+                self.instance.call_on_main_thread_callback();
+            }
         }
         output
     }

@@ -193,7 +193,37 @@ fn both_editors_draw_follow_the_music_and_reset_a_knob_on_double_click() {
         plugin.open_editor(parent).unwrap();
         play(&mut plugin, instrument, 0.8, false);
         check_drawn(&screen.capture(parent).unwrap(), name);
+
+        // One step larger (115 %): the editor asks the host for a window that much bigger,
+        // and the size is the plugin's state: a fresh instance given it opens as large.
+        press(&screen, parent, &layout, "scale_up", 1);
+        play(&mut plugin, instrument, 0.5, true);
+        let larger = (width as f64 * 1.15, height as f64 * 1.15);
+        let near = |got: Option<(u32, u32)>| {
+            got.is_some_and(|(w, h)| {
+                (w as f64 - larger.0).abs() < 3.0 && (h as f64 - larger.1).abs() < 3.0
+            })
+        };
+        let asked = plugin.editor_resize_request();
+        assert!(
+            near(asked),
+            "{name}: asked for {asked:?} after one step up from {width}x{height}"
+        );
+        let state = plugin.save_state().unwrap();
         plugin.close_editor();
         play(&mut plugin, instrument, 0.2, true);
+        let mut fresh = bundle.instantiate(id).unwrap();
+        fresh.load_state(&state).unwrap();
+        fresh.activate(RATE, BLOCK).unwrap();
+        fresh.set_pacing(Pacing::WallClock);
+        fresh.open_editor(parent).unwrap();
+        play(&mut fresh, instrument, 0.5, true);
+        let asked = fresh.editor_resize_request();
+        assert!(
+            near(asked),
+            "{name}: a fresh instance given the state asked for {asked:?}"
+        );
+        fresh.close_editor();
+        play(&mut fresh, instrument, 0.2, true);
     }
 }

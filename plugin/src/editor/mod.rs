@@ -24,6 +24,8 @@ use std::sync::{Arc, Mutex, RwLock};
 pub const WIDTH: f64 = 1100.0;
 pub const INSTRUMENT_HEIGHT: f64 = 680.0;
 pub const EFFECT_HEIGHT: f64 = 470.0;
+const MIN_WIDTH: f32 = 700.0;
+const MIN_HEIGHT: f32 = 400.0;
 /// The scales the size buttons step through.
 pub const SCALES: [f32; 7] = [0.75, 0.85, 1.0, 1.15, 1.3, 1.5, 2.0];
 
@@ -89,6 +91,11 @@ pub fn create(parts: Parts) -> Option<EguiEditor<Panel>> {
         Default::default(),
         EguiNiceSettings {
             title,
+            // Resizable, so that the size buttons (egui's zoom) can resize the window; the host
+            // may resize it too, and the panel reflows.
+            resize_hint: nice_plug::editor::ResizeHint::resizable().with_min_logical_size(
+                nice_plug::editor::dpi::LogicalSize::new(MIN_WIDTH, MIN_HEIGHT),
+            ),
             ..Default::default()
         },
         Panel::new(parts),

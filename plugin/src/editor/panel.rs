@@ -264,11 +264,15 @@ impl Panel {
                 .iter()
                 .position(|s| (*s - scale).abs() < 1e-3)
                 .unwrap_or(2);
-            if ui.button("−").on_hover_text("Smaller").clicked() && step > 0 {
+            let smaller = ui.button("−").on_hover_text("Smaller");
+            self.place("scale_down", &smaller);
+            if smaller.clicked() && step > 0 {
                 self.rescale(ui, SCALES[step - 1]);
             }
             ui.label(format!("{:.0} %", scale * 100.0));
-            if ui.button("+").on_hover_text("Larger").clicked() && step + 1 < SCALES.len() {
+            let larger = ui.button("+").on_hover_text("Larger");
+            self.place("scale_up", &larger);
+            if larger.clicked() && step + 1 < SCALES.len() {
                 self.rescale(ui, SCALES[step + 1]);
             }
         });
