@@ -317,3 +317,147 @@ fn render_ok(model: &str, flag: &str, input: &Path, name: &str) -> PathBuf {
     );
     out
 }
+
+/// The samples of a render, and its rate.
+fn samples_of(path: &Path) -> (Vec<f32>, usize) {
+    let reader = hound::WavReader::open(path).unwrap();
+    let rate = reader.spec().sample_rate as usize;
+    (
+        reader.into_samples::<f32>().map(|s| s.unwrap()).collect(),
+        rate,
+    )
+}
+
+#[test]
+fn render_takes_presets_and_knobs_as_the_editor_shows_them() {
+    let midi = scratch("preset_a3.mid");
+    std::fs::write(
+        &midi,
+        smf(&[0x83, 0x60, 0x90, 57, 100, 0x87, 0x40, 0x80, 57, 0]),
+    )
+    .unwrap();
+    let model = test_model();
+    let render = |extra: &[&str], name: &str, env: Option<&Path>| -> Output {
+        let out = scratch(name);
+        let mut args = vec![
+            "render",
+            "--midi",
+            midi.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        let mut command = Command::new(env!("CARGO_BIN_EXE_luthier"));
+        command.args(&args);
+        if let Some(data) = env {
+            command.env("XDG_DATA_HOME", data);
+        }
+        command.output().unwrap()
+    };
+    let ok = |out: &Output| {
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    };
+    // A longer release, set by name and unit as the editor shows it, rings past the default's.
+    ok(&render(&["--model", &model], "knobs_plain.wav", None));
+    ok(&render(
+        &[
+            "--model",
+            &model,
+            "--set",
+            "Envelope=Knobs",
+            "--set",
+            "release=500 ms",
+        ],
+        "knobs_long.wav",
+        None,
+    ));
+    let (plain, rate) = samples_of(&scratch("knobs_plain.wav"));
+    let (long, _) = samples_of(&scratch("knobs_long.wav"));
+    let tail = rate * 3 / 2 + rate * 3 / 10; // 300 ms after the note-off
+    assert!(plain[tail..].iter().all(|x| *x == 0.0));
+    assert!(
+        long[tail..].iter().any(|x| *x != 0.0),
+        "the 500 ms release ended early"
+    );
+    // A factory preset's knobs, with its model overridden: Soft's 800 ms release rings too.
+    ok(&render(
+        &["--preset", "violin-soft", "--model", &model],
+        "preset_soft.wav",
+        None,
+    ));
+    let (soft, _) = samples_of(&scratch("preset_soft.wav"));
+    assert!(
+        soft[tail..].iter().any(|x| *x != 0.0),
+        "the preset's release did not apply"
+    );
+
+    // A user preset from the user's folder, naming a model that is not installed.
+    let data = scratch("xdg");
+    let folder = data.join("luthier/presets/Luthier");
+    std::fs::create_dir_all(&folder).unwrap();
+    std::fs::write(
+        folder.join("Mine.json"),
+        r#"{"format": 1, "name": "Mine", "plugin": "Luthier", "model": "oboe",
+            "params": {"envelope": "Knobs", "release": 500.0, "wobble": 1}}"#,
+    )
+    .unwrap();
+    let out = render(&["--preset", "mine"], "mine.wav", Some(&data));
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no model called 'oboe'"), "{err}");
+    let out = render(
+        &["--preset", "Mine", "--model", &model],
+        "mine.wav",
+        Some(&data),
+    );
+    ok(&out);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("'wobble' is not a knob"));
+    let (mine, _) = samples_of(&scratch("mine.wav"));
+    assert_eq!(
+        mine, long,
+        "the user preset plays as the same knobs set by hand"
+    );
+
+    // Clear errors, each naming what would be right.
+    for (args, wanted) in [
+        (
+            vec!["--model", &model, "--set", "Releese=5 ms"],
+            vec!["no parameter called 'Releese'", "Release", "Vibrato Depth"],
+        ),
+        (
+            vec!["--model", &model, "--set", "Release=9000 ms"],
+            vec!["out of range", "5000 ms"],
+        ),
+        (
+            vec!["--model", &model, "--set", "Voices=Duo"],
+            vec!["Poly | Mono | Legato"],
+        ),
+        (
+            vec!["--model", &model, "--set", "Release"],
+            vec!["NAME=VALUE"],
+        ),
+        (
+            vec!["--preset", "nope", "--model", &model],
+            vec!["no Luthier preset called 'nope'", "Violin Expressive"],
+        ),
+    ] {
+        let out = render(&args, "bad.wav", None);
+        assert!(!out.status.success(), "{args:?} succeeded");
+        let err = String::from_utf8_lossy(&out.stderr);
+        for w in wanted {
+            assert!(err.contains(w), "{args:?}: '{w}' not in {err}");
+        }
+    }
+    let listed = luthier(&["params"]);
+    let text = String::from_utf8_lossy(&listed.stdout);
+    assert!(
+        text.contains("Vibrato Depth") && text.contains("0 ct to 100 ct"),
+        "{text}"
+    );
+    let listed = luthier(&["params", "--effect"]);
+    assert!(String::from_utf8_lossy(&listed.stdout).contains("Lowest Pitch"));
+}

@@ -171,6 +171,19 @@ impl Screen {
         self.clicks(window, x, y, 1)
     }
 
+    /// Types `text` on the keyboard, into whatever has the focus.
+    pub fn type_text(&self, text: &str) -> Result<(), String> {
+        let status = Command::new("xdotool")
+            .env("DISPLAY", &self.display)
+            .args(["type", "--delay", "40", text])
+            .status()
+            .map_err(|e| format!("cannot run xdotool ({e}): apt-get install xdotool"))?;
+        status
+            .success()
+            .then_some(())
+            .ok_or("xdotool type failed".into())
+    }
+
     fn clicks(&self, window: u32, x: i32, y: i32, count: u32) -> Result<(), String> {
         let status = Command::new("xdotool")
             .env("DISPLAY", &self.display)

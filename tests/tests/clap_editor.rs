@@ -91,6 +91,10 @@ fn both_editors_draw_follow_the_music_and_reset_a_knob_on_double_click() {
     let shots = workspace_root().join("target/editor-screenshots");
     std::fs::create_dir_all(&shots).unwrap();
     let bundle = ClapBundle::load(&clap_bundle()).unwrap();
+    // User presets go to a folder of the test's own.
+    let user_data = shots.join("user-data");
+    let _ = std::fs::remove_dir_all(&user_data);
+    unsafe { std::env::set_var("XDG_DATA_HOME", &user_data) };
     for (id, instrument, name, knob) in [
         ("audio.luthier.instrument", true, "instrument", "attack"),
         ("audio.luthier.fx", false, "effect", "in_gain"),
@@ -185,6 +189,41 @@ fn both_editors_draw_follow_the_music_and_reset_a_knob_on_double_click() {
             plugin.param_value(model),
             Some(0.0),
             "{name}: the preset's model"
+        );
+
+        // Every knob is drawn (the Model is the header's picker, not a knob).
+        let knobs = plugin.params().len() - 1;
+        let layout_text = std::fs::read_to_string(&layout).unwrap();
+        let drawn = layout_text.matches(":[").count()
+            - ["preset_", "scale_", "scope_frames"]
+                .iter()
+                .map(|k| layout_text.matches(&format!("\"{k}")).count())
+                .sum::<usize>();
+        assert_eq!(
+            drawn, knobs,
+            "{name}: {drawn} knobs drawn of {knobs}: {layout_text}"
+        );
+
+        // A preset of one's own: typed name, Save, and a readable file in the user's folder
+        // with every knob and the model.
+        press(&screen, parent, &layout, "preset_name", 1);
+        play(&mut plugin, instrument, 0.2, true);
+        screen.type_text("Take One").unwrap();
+        play(&mut plugin, instrument, 0.3, true);
+        press(&screen, parent, &layout, "preset_save", 1);
+        play(&mut plugin, instrument, 0.3, true);
+        let plugin_name = if instrument { "Luthier" } else { "Luthier FX" };
+        let saved = user_data.join(format!("luthier/presets/{plugin_name}/Take One.json"));
+        let text = std::fs::read_to_string(&saved)
+            .unwrap_or_else(|e| panic!("{name}: no saved preset at {}: {e}", saved.display()));
+        assert!(
+            text.contains("\"model\": \"alto_sax\"") && text.contains("\"tilt\""),
+            "{name}: {text}"
+        );
+        assert_eq!(
+            text.matches("\n    \"").count(),
+            knobs - 1,
+            "{name}: every knob but bypass: {text}"
         );
 
         // Closed and opened again while playing, it draws again.

@@ -245,17 +245,18 @@ impl Panel {
                 let n = self.presets.len();
                 self.load_preset(self.preset.map_or(0, |p| (p + 1) % n));
             }
-            ui.add(
+            let name = ui.add(
                 egui::TextEdit::singleline(&mut self.new_name)
                     .hint_text("name")
                     .desired_width(90.0),
             );
+            self.place("preset_name", &name);
             let can_save = !self.new_name.trim().is_empty();
-            if ui
+            let save = ui
                 .add_enabled(can_save, egui::Button::new("Save"))
-                .on_hover_text("Save every knob and the model as a preset of yours")
-                .clicked()
-            {
+                .on_hover_text("Save every knob and the model as a preset of yours");
+            self.place("preset_save", &save);
+            if save.clicked() {
                 self.save_preset();
             }
             ui.separator();
