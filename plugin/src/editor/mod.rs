@@ -74,20 +74,26 @@ pub struct Parts {
     pub state: Arc<EditorState>,
 }
 
-pub fn create(parts: Parts) -> Option<EguiEditor<Panel>> {
+/// The editor window's shared state: its size, and whether it is open (the audio thread reads
+/// that to know whether anyone watches the live views).
+pub fn window_state(instrument: bool) -> Arc<EguiEditorState> {
+    EguiEditorState::from_size(
+        nice_plug::editor::dpi::LogicalSize::new(
+            WIDTH,
+            if instrument {
+                INSTRUMENT_HEIGHT
+            } else {
+                EFFECT_HEIGHT
+            },
+        ),
+        1.0,
+    )
+}
+
+pub fn create(parts: Parts, window: Arc<EguiEditorState>) -> Option<EguiEditor<Panel>> {
     let title = parts.plugin.to_string();
     create_egui_editor(
-        EguiEditorState::from_size(
-            nice_plug::editor::dpi::LogicalSize::new(
-                WIDTH,
-                if parts.instrument {
-                    INSTRUMENT_HEIGHT
-                } else {
-                    EFFECT_HEIGHT
-                },
-            ),
-            1.0,
-        ),
+        window,
         Default::default(),
         EguiNiceSettings {
             title,

@@ -548,7 +548,12 @@ impl nice_plug_egui::NiceEguiApp for Panel {
             while scope.pop().is_ok() {}
         }
         self.history = History::default();
-        self.parts.telemetry.set_watching(true);
+        // Another instance may have saved presets since.
+        let (presets, problems) = presets::all(self.parts.plugin);
+        self.presets = presets;
+        if !problems.is_empty() {
+            self.message = problems.join("; ");
+        }
         self.layout_written.clear();
         Ok(())
     }
@@ -574,10 +579,5 @@ impl nice_plug_egui::NiceEguiApp for Panel {
         // The views move while the plugin plays.
         ui.ctx()
             .request_repaint_after(std::time::Duration::from_millis(33));
-    }
-
-    fn editor_closed(&mut self) {
-        self.parts.telemetry.set_watching(false);
-        self.context = None;
     }
 }

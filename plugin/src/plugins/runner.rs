@@ -31,6 +31,9 @@ pub struct Runner {
     telemetry: Arc<Telemetry>,
     /// The editor's live views' queue, between engines (each engine borrows it while it lives).
     scope: Option<rtrb::Producer<scope::Frame>>,
+    /// Whether the editor is open (nice-plug-egui keeps the flag; the engine fills the live
+    /// views only then).
+    window: Arc<nice_plug_egui::EguiEditorState>,
     /// Alloc-check builds only: allocate in every `process()` when `LUTHIER_ALLOC_CANARY` is set
     /// at activation, so the real-time test can prove that its guard fires.
     #[cfg(feature = "assert_process_allocs")]
@@ -55,6 +58,7 @@ impl Runner {
         switcher: Switcher,
         telemetry: Arc<Telemetry>,
         scope: rtrb::Producer<scope::Frame>,
+        window: Arc<nice_plug_egui::EguiEditorState>,
     ) -> Self {
         Self {
             mode,
@@ -68,6 +72,7 @@ impl Runner {
             was_playing: false,
             telemetry,
             scope: Some(scope),
+            window,
             #[cfg(feature = "assert_process_allocs")]
             alloc_canary: false,
         }
@@ -224,6 +229,7 @@ impl Runner {
             Some(_) => Rendering::Realtime,
             None => self.rendering,
         };
+        self.telemetry.set_watching(self.window.is_open());
         let channels = buffer.as_slice();
         match &mut self.engine {
             Some(engine) => {

@@ -40,6 +40,8 @@ pub struct Shell<K: Kind> {
     runner: Runner,
     /// The editor's end of the live views' queue (the runner has the other).
     scope: Arc<Mutex<rtrb::Consumer<scope::Frame>>>,
+    /// The editor window's state, shared with the runner, which reads whether it is open.
+    window: Arc<nice_plug_egui::EguiEditorState>,
     /// The background end of model switching, until `task_executor` takes it.
     loader: Option<Loader>,
     kind: PhantomData<K>,
@@ -51,10 +53,12 @@ impl<K: Kind> Default for Shell<K> {
         let params: Arc<K::Params> = Arc::default();
         let telemetry = params.model().telemetry.clone();
         let (frames, scope) = scope::channel();
+        let window = editor::window_state(K::MODE == Mode::Instrument);
         Self {
             params,
-            runner: Runner::new::<Self>(K::MODE, switcher, telemetry, frames),
+            runner: Runner::new::<Self>(K::MODE, switcher, telemetry, frames, window.clone()),
             scope: Arc::new(Mutex::new(scope)),
+            window,
             loader: Some(loader),
             kind: PhantomData,
         }
@@ -80,15 +84,18 @@ impl<K: Kind> Plugin for Shell<K> {
 
     fn editor(&mut self, _executor: AsyncExecutor<Self>) -> Option<Self::Editor> {
         let model = self.params.model();
-        editor::create(editor::Parts {
-            plugin: K::NAME,
-            instrument: K::MODE == Mode::Instrument,
-            params: self.params.clone(),
-            models: model.listed.clone(),
-            telemetry: model.telemetry.clone(),
-            scope: self.scope.clone(),
-            state: self.params.editor().clone(),
-        })
+        editor::create(
+            editor::Parts {
+                plugin: K::NAME,
+                instrument: K::MODE == Mode::Instrument,
+                params: self.params.clone(),
+                models: model.listed.clone(),
+                telemetry: model.telemetry.clone(),
+                scope: self.scope.clone(),
+                state: self.params.editor().clone(),
+            },
+            self.window.clone(),
+        )
     }
 
     fn task_executor(&mut self) -> TaskExecutor<Self> {
