@@ -109,6 +109,28 @@ def test_effect_plays_the_pitch_it_hears(sr, buffer_size):
     assert abs(cents(fundamental_hz(y[0, sr // 4 :], sr), 440.0)) < 5
 
 
+def test_effect_pitch_shift_correction_and_dry_wet_through_the_host():
+    """The effect's pitch and mix knobs, set by name and unit as the host shows them."""
+    sr = 48000
+    t = np.arange(sr) / sr
+    tone = lambda hz: np.stack([0.5 * np.sin(2 * np.pi * hz * t)] * 2).astype(np.float32)
+    fx = load("Luthier FX")
+    fx.pitch_shift_st = 7
+    y = fx(tone(220.0), sr, buffer_size=512)
+    assert abs(cents(fundamental_hz(y[0, sr // 4 :], sr), 220.0 * 2 ** (7 / 12))) < 3
+    # 30 ct over A3, corrected to C major: A3 itself.
+    fx = load("Luthier FX")
+    fx.correction = "Major"
+    y = fx(tone(220.0 * 2 ** (0.3 / 12)), sr, buffer_size=512)
+    assert abs(cents(fundamental_hz(y[0, sr // 4 :], sr), 220.0)) < 5
+    # Dry/Wet at 0: the input, a latency late (pedalboard compensates the reported latency).
+    fx = load("Luthier FX")
+    fx.dry_wet = 0.0
+    x = tone(330.0)
+    y = fx(x, sr, buffer_size=512)
+    np.testing.assert_allclose(y[:, sr // 10 :], x[:, sr // 10 :], atol=1e-6)
+
+
 def test_effect_takes_mono_input():
     sr = 48000
     fx = load("Luthier FX")

@@ -6,4 +6,6 @@ pub mod adsr;
 pub mod channels;
 pub mod expression;
 pub mod performance;
+pub mod retune;
+pub mod scales;
 pub mod voices;

@@ -23,7 +23,7 @@ use std::sync::{Arc, Mutex, RwLock};
 /// instrument has more knobs).
 pub const WIDTH: f64 = 1100.0;
 pub const INSTRUMENT_HEIGHT: f64 = 680.0;
-pub const EFFECT_HEIGHT: f64 = 470.0;
+pub const EFFECT_HEIGHT: f64 = 600.0;
 const MIN_WIDTH: f32 = 700.0;
 const MIN_HEIGHT: f32 = 400.0;
 /// The scales the size buttons step through.

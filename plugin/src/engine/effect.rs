@@ -1,16 +1,19 @@
 //! The effect's planning (tone transfer): the input, after its gain and mixed to mono, is
-//! analysed at every frame boundary (pitch, confidence, loudness), and the voicing rule turns
-//! each frame's features into what the one voice plays and what the timbre is asked for.
+//! analysed at every frame boundary (pitch, confidence, loudness); under the gate it is
+//! silence; the voicing rule turns each frame's features into what the one voice plays, and the
+//! pitch path (`control::retune`: glide, correction to a scale, shift) what pitch it plays at.
 
 use super::events::Event;
 use super::output::db_to_gain;
 use super::params::ParamChange;
 use super::plan::{Counts, FramePlan, Planning, VoicePlan};
 use super::voicing::Voicing;
+use super::Params;
 use crate::analysis::features::{Analyzer, Features};
 use crate::analysis::pitch::PitchConfig;
+use crate::control::retune::{RetuneSettings, Retuner};
 use crate::dsp::smoother::LinearSmoother;
-use crate::limits::MAX_VOICES;
+use crate::limits::{FRAME_RATE_HZ, MAX_VOICES};
 
 /// The delay from an input onset to the output's -6 dB point, measured for a 440 Hz tone
 /// (`tests/clap_plugins.rs` holds the report to the measurement). Lower notes need more signal
@@ -29,22 +32,30 @@ pub struct Effect {
     pitch: PitchConfig,
     mono: Vec<f32>,
     last_features: Option<Features>,
+    /// Input under this loudness (dB) is silence.
+    gate_db: f32,
+    retune: RetuneSettings,
+    retuner: Retuner,
 }
 
 impl Effect {
     /// `chunk`: the longest stretch of input `listen` is given.
-    pub fn new(sample_rate: f32, input_gain_db: f32, pitch: PitchConfig, chunk: usize) -> Self {
+    pub fn new(sample_rate: f32, params: &Params, chunk: usize) -> Self {
+        let pitch = params.pitch;
         Self {
             analyzer: Analyzer::new(sample_rate, pitch),
             voicing: Voicing::default(),
             input_gain: LinearSmoother::new(
-                db_to_gain(input_gain_db),
+                db_to_gain(params.input_gain_db),
                 GAIN_RAMP_SECONDS,
                 sample_rate,
             ),
             pitch,
             mono: vec![0.0; chunk],
             last_features: None,
+            gate_db: params.gate_db,
+            retune: params.retune(),
+            retuner: Retuner::default(),
         }
     }
 
@@ -80,11 +91,17 @@ impl Effect {
         self.analyzer.push(mono);
     }
 
+    /// The pitch path's knobs, as they are now.
+    pub fn set_retune(&mut self, retune: RetuneSettings) {
+        self.retune = retune;
+    }
+
     pub fn event(&mut self, event: &Event, _: &mut Planning) {
         let Event::Param { change, .. } = *event else {
             return;
         };
         match change {
+            ParamChange::GateDb(db) if db.is_finite() => self.gate_db = db,
             ParamChange::InputGainDb(db) => self.input_gain.set_target(db_to_gain(db)),
             ParamChange::LowestPitchHz(hz) if hz.is_finite() => {
                 self.pitch.min_hz = hz;
@@ -100,11 +117,24 @@ impl Effect {
 
     /// At a frame boundary: the features of the input up to here, and what the voice plays.
     pub fn plan(&mut self, p: &mut Planning) -> FramePlan {
-        let features = self.analyzer.analyze();
+        let mut features = self.analyzer.analyze();
         self.last_features = Some(features);
-        let decision = self.voicing.next(&features, p.timbre.follows_level());
+        if !(features.loudness_db >= self.gate_db) {
+            // Under the gate: silence, whatever the tracker thinks it hears.
+            features.confidence = 0.0;
+            features.loudness_db = crate::control::adsr::SILENCE_DB;
+        }
+        let mut decision = self.voicing.next(&features, p.timbre.follows_level());
         if decision.silent {
             self.analyzer.forget_octave();
+            self.retuner.reset();
+        } else {
+            decision.f0_hz = self.retuner.next(
+                decision.f0_hz,
+                decision.from_silence,
+                &self.retune,
+                1.0 / FRAME_RATE_HZ as f32,
+            );
         }
         // A silent voice needs no controls: its level is zero.
         let source = (decision.gain > 0.0).then(|| {
@@ -131,6 +161,7 @@ impl Effect {
     pub fn reset(&mut self, input_gain_db: f32) {
         self.analyzer.reset();
         self.voicing.reset();
+        self.retuner.reset();
         self.input_gain.reset(db_to_gain(input_gain_db));
     }
 }

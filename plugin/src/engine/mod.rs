@@ -199,12 +199,7 @@ impl Engine {
                 0,
             ),
             Mode::Effect => (
-                Performer::Effect(Effect::new(
-                    sample_rate,
-                    params.input_gain_db,
-                    params.pitch,
-                    RENDER_CHUNK,
-                )),
+                Performer::Effect(Effect::new(sample_rate, &params, RENDER_CHUNK)),
                 1,
                 2,
             ),
@@ -452,8 +447,9 @@ impl Engine {
         if let Event::Param { change, .. } = *event {
             self.params.apply(change);
             self.tone.set(change);
-            if let Performer::Instrument(i) = &mut self.performer {
-                i.set_settings(self.params.performance());
+            match &mut self.performer {
+                Performer::Instrument(i) => i.set_settings(self.params.performance()),
+                Performer::Effect(e) => e.set_retune(self.params.retune()),
             }
         }
         let (performer, mut planning) = self.planner();
@@ -535,6 +531,7 @@ impl Engine {
             ParamChange::Width(width) => self.output.set_width(width),
             ParamChange::ReverbSize(seconds) => self.output.set_reverb_size(seconds),
             ParamChange::Bypass(bypass) => self.output.set_bypass(bypass),
+            ParamChange::DryWet(wet) => self.output.set_dry_wet(wet),
             _ => {}
         }
     }

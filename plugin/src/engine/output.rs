@@ -1,7 +1,7 @@
-//! The last stage both plugins share: stereo width, reverb (wet/dry), output gain, and the
-//! host's bypass,
-//! which crossfades to the input delayed by the plugin's latency (the effect) or to silence (the
-//! instrument), so that bypassing neither clicks nor shifts the track in time.
+//! The last stage both plugins share: stereo width, reverb (wet/dry), output gain, the effect's
+//! dry/wet and the host's bypass. The last two mix with the input delayed by the plugin's
+//! latency (the effect; silence for the instrument), so that neither clicks nor shifts the
+//! track in time, and the dry part lines up with what the plugin plays.
 
 use super::params::Params;
 use crate::dsp::delay::Delay;
@@ -30,6 +30,8 @@ pub struct Output {
     reverb_size: LinearSmoother,
     /// 1: the plugin plays; 0: bypassed.
     engaged: LinearSmoother,
+    /// The plugin's share against the delayed input (the effect's Dry/Wet).
+    wet_share: LinearSmoother,
     /// The input, delayed by the latency, per input channel (none for the instrument).
     dry: Vec<Delay>,
     dry_chunk: Vec<Vec<f32>>,
@@ -57,6 +59,7 @@ impl Output {
                 sample_rate,
             ),
             engaged: LinearSmoother::new(1.0, BYPASS_FADE_SECONDS, sample_rate),
+            wet_share: LinearSmoother::new(1.0, GAIN_RAMP_SECONDS, sample_rate),
             dry: (0..dry_channels).map(|_| Delay::new(latency)).collect(),
             dry_chunk: (0..dry_channels).map(|_| vec![0.0; chunk]).collect(),
             fed: 0,
@@ -81,6 +84,12 @@ impl Output {
         self.width.set_width(width);
     }
 
+    pub fn set_dry_wet(&mut self, wet: f32) {
+        if wet.is_finite() {
+            self.wet_share.set_target(wet.clamp(0.0, 1.0));
+        }
+    }
+
     pub fn set_bypass(&mut self, bypass: bool) {
         self.engaged.set_target(if bypass { 0.0 } else { 1.0 });
     }
@@ -95,6 +104,11 @@ impl Output {
         self.reverb_size.reset(p.reverb_size_seconds);
         self.reverb.set_decay(p.reverb_size_seconds);
         self.engaged.reset(if p.bypass { 0.0 } else { 1.0 });
+        self.wet_share.reset(if p.dry_wet.is_finite() {
+            p.dry_wet.clamp(0.0, 1.0)
+        } else {
+            1.0
+        });
         self.dry.iter_mut().for_each(Delay::clear);
     }
 
@@ -192,13 +206,14 @@ impl Output {
     }
 
     fn bypass(&mut self, channels: &mut [&mut [f32]], from: usize, to: usize) {
-        if self.engaged.is_settled() && self.engaged.value() == 1.0 {
+        let full = |s: &LinearSmoother| s.is_settled() && s.value() == 1.0;
+        if full(&self.engaged) && full(&self.wet_share) {
             return;
         }
         let n = to - from;
         let amounts = &mut self.gains[..n];
         for a in amounts.iter_mut() {
-            *a = self.engaged.next();
+            *a = self.engaged.next() * self.wet_share.next();
         }
         for (c, channel) in channels.iter_mut().enumerate() {
             // A mono input feeds both outputs of a mono-to-stereo layout.

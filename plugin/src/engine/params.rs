@@ -10,6 +10,8 @@ use crate::analysis::pitch::PitchConfig;
 use crate::control::adsr::AdsrTimes;
 use crate::control::expression::Expression;
 use crate::control::performance::{Aftertouch, EnvelopeSource, Settings, VoiceMode};
+use crate::control::retune::RetuneSettings;
+use crate::control::scales::Scale;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Params {
@@ -51,6 +53,68 @@ pub struct Params {
     /// or softer note, at the played pitch and level.
     pub decoder_pitch_semitones: f32,
     pub decoder_loudness_db: f32,
+    /// Effect: the input under this loudness is silence (dB; -80 lets everything through).
+    pub gate_db: f32,
+    /// Effect: the share of the output that is the plugin's (the rest is the input, delayed by
+    /// the latency so that the two line up), 0..1.
+    pub dry_wet: f32,
+    /// Effect: what it tracks becomes what it plays (`control::retune`).
+    pub pitch_shift_semitones: f32,
+    pub fine_tune_cents: f32,
+    pub pitch_glide_seconds: f32,
+    pub correction: Correction,
+}
+
+/// Pitch correction to a scale, as the knobs set it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Correction {
+    pub scale: ScaleChoice,
+    /// The key, 0 = C .. 11 = B.
+    pub key: u8,
+    /// The Custom scale's pitch classes (bit k: pitch class k, C = 0).
+    pub custom: u16,
+    pub strength: f32,
+    pub retune_seconds: f32,
+}
+
+/// Which scale pitch correction pulls to, or none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScaleChoice {
+    Off,
+    Chromatic,
+    Major,
+    Minor,
+    Pentatonic,
+    Blues,
+    Custom,
+}
+
+impl Default for Correction {
+    fn default() -> Self {
+        Self {
+            scale: ScaleChoice::Off,
+            key: 0,
+            custom: Scale::Major.classes(0),
+            strength: 1.0,
+            retune_seconds: 0.0,
+        }
+    }
+}
+
+impl Correction {
+    /// The pitch classes to pull to, if correcting.
+    pub fn classes(&self) -> Option<u16> {
+        let scale = match self.scale {
+            ScaleChoice::Off => return None,
+            ScaleChoice::Chromatic => Scale::Chromatic,
+            ScaleChoice::Major => Scale::Major,
+            ScaleChoice::Minor => Scale::Minor,
+            ScaleChoice::Pentatonic => Scale::Pentatonic,
+            ScaleChoice::Blues => Scale::Blues,
+            ScaleChoice::Custom => Scale::Custom(self.custom),
+        };
+        Some(scale.classes(self.key))
+    }
 }
 
 impl Default for Params {
@@ -83,6 +147,12 @@ impl Default for Params {
             tilt_db_per_octave: 0.0,
             decoder_pitch_semitones: 0.0,
             decoder_loudness_db: 0.0,
+            gate_db: -80.0,
+            dry_wet: 1.0,
+            pitch_shift_semitones: 0.0,
+            fine_tune_cents: 0.0,
+            pitch_glide_seconds: 0.0,
+            correction: Correction::default(),
         }
     }
 }
@@ -150,6 +220,16 @@ knobs! {
     TiltDbPerOctave(f32) => tilt_db_per_octave;
     DecoderPitchSemitones(f32) => decoder_pitch_semitones;
     DecoderLoudnessDb(f32) => decoder_loudness_db;
+    GateDb(f32) => gate_db;
+    DryWet(f32) => dry_wet;
+    PitchShiftSemitones(f32) => pitch_shift_semitones;
+    FineTuneCents(f32) => fine_tune_cents;
+    PitchGlideSeconds(f32) => pitch_glide_seconds;
+    CorrectionScale(ScaleChoice) => correction.scale;
+    CorrectionKey(u8) => correction.key;
+    CustomScale(u16) => correction.custom;
+    CorrectionStrength(f32) => correction.strength;
+    RetuneSeconds(f32) => correction.retune_seconds;
 }
 
 impl ParamChange {
@@ -172,6 +252,7 @@ impl ParamChange {
                 | ParamChange::ReverbSize(_)
                 | ParamChange::Width(_)
                 | ParamChange::Bypass(_)
+                | ParamChange::DryWet(_)
         )
     }
 }
@@ -184,6 +265,17 @@ impl Params {
             .zip(to)
             .filter(|(a, b)| a != b)
             .map(|(_, b)| b)
+    }
+
+    /// What the effect's pitch path takes from the knobs.
+    pub fn retune(&self) -> RetuneSettings {
+        RetuneSettings {
+            shift_semitones: self.pitch_shift_semitones + self.fine_tune_cents / 100.0,
+            glide_seconds: self.pitch_glide_seconds,
+            scale: self.correction.classes(),
+            strength: self.correction.strength,
+            retune_seconds: self.correction.retune_seconds,
+        }
     }
 
     /// What a note's performance takes from the knobs.

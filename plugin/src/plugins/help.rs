@@ -43,6 +43,17 @@ const HELP: &[(&str, &str)] = &[
     ("in_gain", "Raises or lowers the input before it is heard: match a quiet or hot recording to the model."),
     ("min_f0", "The lowest pitch the effect listens for. Set it just under the lowest note sung or played: lower settings react a little later."),
     ("max_f0", "The highest pitch the effect listens for."),
+    ("gate", "Input quieter than this is silence: set it just over the room's noise, so that nothing plays between phrases."),
+    ("dry_wet", "How much of what you hear is the instrument; the rest is your input, delayed to line up with it."),
+    // Pitch
+    ("shift", "Plays everything this many semitones higher or lower (12 is an octave)."),
+    ("fine", "Tunes the shift finely, in cents (100 cents is a semitone)."),
+    ("pitch_glide", "Smooths the pitch you sing or play: a slow glide between notes and a calmer vibrato. 0 follows every movement."),
+    ("scale", "Pulls the pitch to the nearest note of a scale (pitch correction), or Off. Custom uses the notes you list."),
+    ("key", "The key of the correction's scale."),
+    ("custom_notes", "The notes the Custom scale has: type them, e.g. C D E G A."),
+    ("strength", "How far the pitch is pulled to the scale note: 100 % lands on it, 50 % goes half way."),
+    ("retune", "How quickly the pitch is pulled to the scale note: 0 snaps at once (the hard-tuned sound), longer keeps the slides and scoops."),
 ];
 
 /// The knob's tooltip.

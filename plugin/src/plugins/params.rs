@@ -6,7 +6,8 @@
 //! Every knob sits in a group, which the editor shows as a panel and the CLI lists: the
 //! instrument's "Envelope", "MIDI" (bend, MPE, controllers, voices and glide) and "Expression"
 //! (MIDI-DDSP's six note controls, taken by each note at its note-on); the effect's "Effect"
-//! (the input and the pitch range it is tracked in); both plugins' "Timbre" (the controls after
+//! (the input, the pitch range it is tracked in, the gate, dry/wet) and "Pitch" (glide,
+//! correction to a scale, shift); both plugins' "Timbre" (the controls after
 //! the decoder, what the decoder is told, stereo width) and "Output". Only the Model stands
 //! outside, in the editor's header.
 
@@ -14,6 +15,7 @@ use super::model_choice::ModelChoice;
 use super::shell::EngineParams;
 use crate::control::performance::{Aftertouch, EnvelopeSource, VoiceMode};
 use crate::editor::EditorState;
+use crate::engine::params::ScaleChoice;
 use crate::engine::{self, ParamChange};
 use nice_plug::prelude::*;
 use nice_plug::wrapper::hash_param_id;
@@ -174,6 +176,91 @@ pub enum PressureTo {
     Loudness,
     Brightness,
     Vibrato,
+}
+
+/// The scales pitch correction can pull to, as the host lists them.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScaleFrom {
+    Off,
+    Chromatic,
+    Major,
+    Minor,
+    Pentatonic,
+    Blues,
+    Custom,
+}
+
+/// The twelve keys, as the host lists them.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Key {
+    C,
+    #[name = "C#"]
+    CSharp,
+    D,
+    #[name = "Eb"]
+    EFlat,
+    E,
+    F,
+    #[name = "F#"]
+    FSharp,
+    G,
+    #[name = "Ab"]
+    AFlat,
+    A,
+    #[name = "Bb"]
+    BFlat,
+    B,
+}
+
+const NOTE_NAMES: [&str; 12] = [
+    "C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B",
+];
+
+/// A set of pitch classes (bit k: pitch class k, C = 0), shown and typed as note names
+/// ("C D E G A"; sharps or flats).
+fn pitch_classes(name: &str, default: u16) -> IntParam {
+    IntParam::new(
+        name,
+        default as i32,
+        IntRange::Linear {
+            min: 0,
+            max: 0x0FFF,
+        },
+    )
+    .with_value_to_string(Arc::new(|mask| {
+        let names: Vec<&str> = (0..12)
+            .filter(|k| mask & (1 << k) != 0)
+            .map(|k| NOTE_NAMES[k])
+            .collect();
+        if names.is_empty() {
+            "none".to_string()
+        } else {
+            names.join(" ")
+        }
+    }))
+    .with_string_to_value(Arc::new(|text| {
+        let mut mask = 0i32;
+        for word in text.split([' ', ',']).filter(|w| !w.is_empty()) {
+            let class = match word.to_ascii_uppercase().as_str() {
+                "C" | "B#" => 0,
+                "C#" | "DB" => 1,
+                "D" => 2,
+                "D#" | "EB" => 3,
+                "E" | "FB" => 4,
+                "F" | "E#" => 5,
+                "F#" | "GB" => 6,
+                "G" => 7,
+                "G#" | "AB" => 8,
+                "A" => 9,
+                "A#" | "BB" => 10,
+                "B" | "CB" => 11,
+                "NONE" => continue,
+                _ => return None,
+            };
+            mask |= 1 << class;
+        }
+        Some(mask)
+    }))
 }
 
 #[derive(Params)]
@@ -535,6 +622,8 @@ impl EngineParams for InstrumentParams {
 pub struct EffectParams {
     #[nested(group = "Effect")]
     pub input: InputParams,
+    #[nested(group = "Pitch")]
+    pub pitch: PitchParams,
     #[nested(group = "Timbre")]
     pub timbre: TimbreParams,
     #[nested(group = "Output")]
@@ -555,6 +644,90 @@ pub struct InputParams {
     pub min_f0: FloatParam,
     #[id = "max_f0"]
     pub max_f0: FloatParam,
+    #[id = "gate"]
+    pub gate: FloatParam,
+    #[id = "dry_wet"]
+    pub dry_wet: FloatParam,
+}
+
+/// What the effect does to the pitch it tracks: glide, correction to a scale, shift.
+#[derive(Params)]
+pub struct PitchParams {
+    #[id = "shift"]
+    pub shift: IntParam,
+    #[id = "fine"]
+    pub fine: FloatParam,
+    #[id = "pitch_glide"]
+    pub glide: FloatParam,
+    #[id = "scale"]
+    pub scale: EnumParam<ScaleFrom>,
+    #[id = "key"]
+    pub key: EnumParam<Key>,
+    #[id = "custom_notes"]
+    pub custom_notes: IntParam,
+    #[id = "strength"]
+    pub strength: FloatParam,
+    #[id = "retune"]
+    pub retune: FloatParam,
+}
+
+const PITCH_KNOBS: &[Knob<PitchParams>] = &[
+    ("shift", |p, n| {
+        ParamChange::PitchShiftSemitones(whole(&p.shift, n))
+    }),
+    ("fine", |p, n| ParamChange::FineTuneCents(plain(&p.fine, n))),
+    ("pitch_glide", |p, n| {
+        ParamChange::PitchGlideSeconds(plain(&p.glide, n) / 1000.0)
+    }),
+    ("scale", |p, n| {
+        ParamChange::CorrectionScale(match choice(&p.scale, n) {
+            ScaleFrom::Off => ScaleChoice::Off,
+            ScaleFrom::Chromatic => ScaleChoice::Chromatic,
+            ScaleFrom::Major => ScaleChoice::Major,
+            ScaleFrom::Minor => ScaleChoice::Minor,
+            ScaleFrom::Pentatonic => ScaleChoice::Pentatonic,
+            ScaleFrom::Blues => ScaleChoice::Blues,
+            ScaleFrom::Custom => ScaleChoice::Custom,
+        })
+    }),
+    ("key", |p, n| {
+        ParamChange::CorrectionKey(choice(&p.key, n).to_index() as u8)
+    }),
+    ("custom_notes", |p, n| {
+        ParamChange::CustomScale(whole(&p.custom_notes, n) as u16)
+    }),
+    ("strength", |p, n| {
+        ParamChange::CorrectionStrength(plain(&p.strength, n))
+    }),
+    ("retune", |p, n| {
+        ParamChange::RetuneSeconds(plain(&p.retune, n) / 1000.0)
+    }),
+];
+
+impl Default for PitchParams {
+    fn default() -> Self {
+        let d = engine::Params::default();
+        Self {
+            shift: IntParam::new(
+                "Pitch Shift",
+                d.pitch_shift_semitones as i32,
+                IntRange::Linear { min: -24, max: 24 },
+            )
+            .with_unit(" st"),
+            fine: linear("Fine Tune", d.fine_tune_cents, (-100.0, 100.0), " ct", 0),
+            glide: time_ms("Pitch Glide", d.pitch_glide_seconds * 1000.0, 0.0, 1000.0),
+            scale: EnumParam::new("Correction", ScaleFrom::Off),
+            key: EnumParam::new("Key", Key::C),
+            custom_notes: pitch_classes("Custom Notes", d.correction.custom),
+            strength: mix("Correction Strength", d.correction.strength),
+            retune: time_ms(
+                "Retune Speed",
+                d.correction.retune_seconds * 1000.0,
+                0.0,
+                1000.0,
+            ),
+        }
+    }
 }
 
 const INPUT_KNOBS: &[Knob<InputParams>] = &[
@@ -567,6 +740,8 @@ const INPUT_KNOBS: &[Knob<InputParams>] = &[
     ("max_f0", |p, n| {
         ParamChange::HighestPitchHz(plain(&p.max_f0, n))
     }),
+    ("gate", |p, n| ParamChange::GateDb(plain(&p.gate, n))),
+    ("dry_wet", |p, n| ParamChange::DryWet(plain(&p.dry_wet, n))),
 ];
 
 impl Default for InputParams {
@@ -576,6 +751,8 @@ impl Default for InputParams {
             input_gain: gain_db("Input Gain", d.input_gain_db, -40.0, 40.0),
             min_f0: pitch_hz("Lowest Pitch", d.pitch.min_hz, 40.0, 500.0),
             max_f0: pitch_hz("Highest Pitch", d.pitch.max_hz, 200.0, 2000.0),
+            gate: gain_db("Gate", d.gate_db, -80.0, -20.0),
+            dry_wet: mix("Dry/Wet", d.dry_wet),
         }
     }
 }
@@ -584,6 +761,7 @@ impl Default for EffectParams {
     fn default() -> Self {
         Self {
             input: InputParams::default(),
+            pitch: PitchParams::default(),
             timbre: TimbreParams::default(),
             output: OutputParams::default(),
             model: ModelChoice::default(),
@@ -604,6 +782,7 @@ impl EngineParams for EffectParams {
     fn engine_params(&self) -> engine::Params {
         let mut out = engine::Params::default();
         apply_all(&mut out, &self.input, INPUT_KNOBS);
+        apply_all(&mut out, &self.pitch, PITCH_KNOBS);
         apply_all(&mut out, &self.timbre, TIMBRE_KNOBS);
         apply_all(&mut out, &self.output, OUTPUT_KNOBS);
         out
@@ -611,6 +790,7 @@ impl EngineParams for EffectParams {
 
     fn change(&self, hash: u32, normalized: f32) -> Option<ParamChange> {
         change(&self.input, INPUT_KNOBS, hash, normalized)
+            .or_else(|| change(&self.pitch, PITCH_KNOBS, hash, normalized))
             .or_else(|| change(&self.timbre, TIMBRE_KNOBS, hash, normalized))
             .or_else(|| change(&self.output, OUTPUT_KNOBS, hash, normalized))
     }
@@ -659,7 +839,11 @@ mod tests {
         // Each kind of change is made by some knob of one plugin or the other.
         let (inst, fx) = (InstrumentParams::default(), EffectParams::default());
         let mut made = std::collections::HashSet::new();
-        let tables: [Vec<ParamChange>; 6] = [
+        let tables: [Vec<ParamChange>; 7] = [
+            PITCH_KNOBS
+                .iter()
+                .map(|(_, f)| f(&fx.pitch, Some(0.3)))
+                .collect(),
             ENVELOPE_KNOBS
                 .iter()
                 .map(|(_, f)| f(&inst.envelope, Some(0.3)))
