@@ -461,3 +461,94 @@ fn render_takes_presets_and_knobs_as_the_editor_shows_them() {
     let listed = luthier(&["params", "--effect"]);
     assert!(String::from_utf8_lossy(&listed.stdout).contains("Lowest Pitch"));
 }
+
+#[test]
+fn transcribe_writes_the_notes_it_hears_on_time() {
+    // A3 for 0.5 s from 0.1 s, silence, C4 with a 30 ct vibrato for 0.6 s from 0.8 s.
+    let rate = 48_000u32;
+    let wav = scratch("melody.wav");
+    let at = |s: f64| (s * rate as f64) as usize;
+    let tone = move |i: usize, _| -> f32 {
+        let t = i as f64 / rate as f64;
+        // The phase (cycles) of each part: A3 steady; C4 with a 5 Hz, 30 ct vibrato, whose
+        // frequency f0 (1 + a ln2 sin wt) integrates to f0 t - f0 a ln2 cos(wt) / w.
+        let phase = if (0.1..0.6).contains(&t) {
+            220.0 * t
+        } else if (0.8..1.4).contains(&t) {
+            let (f0, a, w) = (261.626, 0.3 / 12.0, std::f64::consts::TAU * 5.0);
+            f0 * t - f0 * a * std::f64::consts::LN_2 * (w * t).cos() / w
+        } else {
+            return 0.0;
+        };
+        // A sawtooth-like tone, so that the tracker has harmonics to hear.
+        (1..=6)
+            .map(|k| (std::f64::consts::TAU * k as f64 * phase).sin() / k as f64)
+            .sum::<f64>() as f32
+            * 0.3
+    };
+    write_wav(&wav, rate, 1, 16, tone, at(1.6));
+    let mid = scratch("melody.mid");
+    let result = luthier(&[
+        "transcribe",
+        wav.to_str().unwrap(),
+        "-o",
+        mid.to_str().unwrap(),
+    ]);
+    assert!(
+        result.status.success(),
+        "{}",
+        String::from_utf8_lossy(&result.stderr)
+    );
+    let bytes = std::fs::read(&mid).unwrap();
+    let smf = midly::Smf::parse(&bytes).unwrap();
+    let midly::Timing::Metrical(tpq) = smf.header.timing else {
+        panic!("timing")
+    };
+    let seconds_per_tick = 0.5 / tpq.as_int() as f64;
+    let (mut now, mut ons, mut offs, mut bends) = (0u64, Vec::new(), Vec::new(), Vec::new());
+    for event in &smf.tracks[0] {
+        now += event.delta.as_int() as u64;
+        let t = now as f64 * seconds_per_tick;
+        if let midly::TrackEventKind::Midi { message, .. } = event.kind {
+            match message {
+                midly::MidiMessage::NoteOn { key, vel } if vel > 0 => ons.push((t, key.as_int())),
+                midly::MidiMessage::NoteOff { key, .. } => offs.push((t, key.as_int())),
+                midly::MidiMessage::PitchBend { bend } => bends.push((t, bend.as_f32())),
+                _ => {}
+            }
+        }
+    }
+    assert_eq!(
+        ons.iter().map(|o| o.1).collect::<Vec<_>>(),
+        [57, 60],
+        "{ons:?}"
+    );
+    assert_eq!(
+        offs.iter().map(|o| o.1).collect::<Vec<_>>(),
+        [57, 60],
+        "{offs:?}"
+    );
+    for ((on, _), expected) in ons.iter().zip([0.1, 0.8]) {
+        assert!(
+            (on - expected).abs() < 0.03,
+            "a note on at {on:.3} s for one at {expected} s"
+        );
+    }
+    for ((off, _), expected) in offs.iter().zip([0.6, 1.4]) {
+        assert!(
+            (off - expected).abs() < 0.06,
+            "a note off at {off:.3} s for an end at {expected} s"
+        );
+    }
+    // The vibrato is in the bends: +-30 ct of a +-2 st range is +-0.15 of the wheel.
+    let during: Vec<f32> = bends
+        .iter()
+        .filter(|(t, _)| (0.9..1.3).contains(t))
+        .map(|b| b.1)
+        .collect();
+    let swing = during.iter().fold(0.0f32, |m, b| m.max(b.abs()));
+    assert!(
+        (0.1..0.2).contains(&swing),
+        "bends swing {swing:.3} of the wheel"
+    );
+}

@@ -177,6 +177,7 @@ impl ClapBundle {
             pending_params: Vec::new(),
             pending_events: Vec::new(),
             transport: None,
+            sent: Vec::new(),
         })
     }
 }
@@ -188,6 +189,25 @@ pub struct Note {
     pub velocity: f64,
     pub on: usize,
     pub off: usize,
+}
+
+/// A note event the plugin sent out (its note output port), at a sample of the render.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Sent {
+    NoteOn {
+        at: usize,
+        key: u8,
+        velocity: f64,
+    },
+    NoteOff {
+        at: usize,
+        key: u8,
+    },
+    /// A MIDI 1 message (pitch bend, controllers).
+    Midi {
+        at: usize,
+        bytes: [u8; 3],
+    },
 }
 
 /// How the host calls `process`, one block after the other.
@@ -228,6 +248,8 @@ pub struct ClapPlugin {
     /// The transport every block reports (None: the host has none), and the sample from which
     /// it stops playing.
     transport: Option<(bool, Option<usize>)>,
+    /// What the plugin sent out during the last render.
+    pub sent: Vec<Sent>,
 }
 
 impl ClapPlugin {
@@ -510,6 +532,7 @@ impl ClapPlugin {
         notes: &[Note],
         block_sizes: &[usize],
     ) -> Vec<Vec<f32>> {
+        self.sent.clear();
         let params = std::mem::take(&mut self.pending_params);
         let mut others = std::mem::take(&mut self.pending_events);
         others.sort_by_key(|(at, _)| *at);
@@ -633,6 +656,30 @@ impl ClapPlugin {
                 .expect("process() failed");
             for (c, buf) in out_block.iter().enumerate() {
                 output[c][pos..pos + n].copy_from_slice(&buf[..n]);
+            }
+            for event in output_events.iter() {
+                let at = pos + event.header().time() as usize;
+                let key = |k: Match<u16>| match k {
+                    Match::Specific(k) => k as u8,
+                    Match::All => 255,
+                };
+                if let Some(on) = event.as_event::<NoteOnEvent>() {
+                    self.sent.push(Sent::NoteOn {
+                        at,
+                        key: key(on.key()),
+                        velocity: on.velocity(),
+                    });
+                } else if let Some(off) = event.as_event::<NoteOffEvent>() {
+                    self.sent.push(Sent::NoteOff {
+                        at,
+                        key: key(off.key()),
+                    });
+                } else if let Some(midi) = event.as_event::<MidiEvent>() {
+                    self.sent.push(Sent::Midi {
+                        at,
+                        bytes: midi.data(),
+                    });
+                }
             }
             pos += n;
             steady += n as u64;

@@ -188,3 +188,94 @@ fn dry_wet_at_zero_is_the_input_delayed_by_the_latency() {
         .zip(&right[from - latency..])
         .any(|(o, r)| o != r));
 }
+
+#[test]
+fn the_notes_it_hears_come_out_as_midi_on_time() {
+    use luthier_tests::clap_host::Sent;
+    let at = |s: f64| (s * RATE) as usize;
+    // A4 from 0.2 to 0.7 s, E4 from 1.0 to 1.5 s.
+    let a4 = sine(440.0, 0.5, RATE, at(0.5));
+    let e4 = sine(329.628, 0.5, RATE, at(0.5));
+    let mut input = vec![0.0f32; at(1.8)];
+    input[at(0.2)..at(0.7)].copy_from_slice(&a4);
+    input[at(1.0)..at(1.5)].copy_from_slice(&e4);
+    for blocks in [vec![512], random_block_sizes(7, 97, 2048)] {
+        let mut plugin = load();
+        plugin.render(&[input.clone(), input.clone()], input.len(), &[], &blocks);
+        let sent = plugin.sent.clone();
+        // The bend range first: RPN 0 set to 2 semitones.
+        let rpn: Vec<[u8; 3]> = sent
+            .iter()
+            .take(4)
+            .map(|s| match s {
+                Sent::Midi { bytes, .. } => *bytes,
+                other => panic!("{other:?} before the bend range"),
+            })
+            .collect();
+        assert_eq!(
+            rpn,
+            [[0xB0, 101, 0], [0xB0, 100, 0], [0xB0, 6, 2], [0xB0, 38, 0]]
+        );
+        let ons: Vec<(usize, u8)> = sent
+            .iter()
+            .filter_map(|s| match s {
+                Sent::NoteOn { at, key, velocity } => {
+                    assert!(*velocity > 0.3 && *velocity <= 1.0, "velocity {velocity}");
+                    Some((*at, *key))
+                }
+                _ => None,
+            })
+            .collect();
+        let offs: Vec<(usize, u8)> = sent
+            .iter()
+            .filter_map(|s| match s {
+                Sent::NoteOff { at, key } => Some((*at, *key)),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            ons.iter().map(|o| o.1).collect::<Vec<_>>(),
+            [69, 64],
+            "{sent:?}"
+        );
+        assert_eq!(
+            offs.iter().map(|o| o.1).collect::<Vec<_>>(),
+            [69, 64],
+            "{sent:?}"
+        );
+        for ((on, key), onset) in ons.iter().zip([0.2, 1.0]) {
+            let late = (*on as f64 - onset * RATE) / RATE * 1000.0;
+            assert!(
+                (0.0..20.0).contains(&late),
+                "note {key} sent {late:.1} ms after its onset"
+            );
+        }
+        for ((off, key), end) in offs.iter().zip([0.7, 1.5]) {
+            let late = (*off as f64 - end * RATE) / RATE * 1000.0;
+            assert!(
+                (0.0..60.0).contains(&late),
+                "note {key} ended {late:.1} ms after its end"
+            );
+        }
+        // Steady tones in tune: every bend inside a tone (its first 50 ms, where the tracker
+        // settles, aside) within a few cents of the middle.
+        let inside = |t: usize| {
+            [(0.25, 0.7), (1.05, 1.5)]
+                .iter()
+                .any(|(a, b)| (at(*a)..at(*b)).contains(&t))
+        };
+        for s in &sent {
+            if let Sent::Midi {
+                at: t,
+                bytes: [0xE0, lsb, msb],
+            } = s
+            {
+                if inside(*t) {
+                    let value = ((*msb as i32) << 7 | *lsb as i32) - 8192;
+                    let cents = value as f64 / 8191.0 * 200.0;
+                    assert!(cents.abs() < 5.0, "a bend of {cents:.1} ct at sample {t}");
+                }
+            }
+        }
+    }
+}

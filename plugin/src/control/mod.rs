@@ -8,4 +8,5 @@ pub mod expression;
 pub mod performance;
 pub mod retune;
 pub mod scales;
+pub mod transcribe;
 pub mod voices;

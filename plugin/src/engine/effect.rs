@@ -12,6 +12,7 @@ use super::Params;
 use crate::analysis::features::{Analyzer, Features};
 use crate::analysis::pitch::PitchConfig;
 use crate::control::retune::{RetuneSettings, Retuner};
+use crate::control::transcribe::{NoteOut, Transcriber};
 use crate::dsp::smoother::LinearSmoother;
 use crate::limits::{FRAME_RATE_HZ, MAX_VOICES};
 
@@ -36,7 +37,13 @@ pub struct Effect {
     gate_db: f32,
     retune: RetuneSettings,
     retuner: Retuner,
+    /// What it hears, as notes (`control::transcribe`), and the last frame's.
+    transcriber: Transcriber,
+    heard: [Option<NoteOut>; HEARD_PER_FRAME],
 }
+
+/// A frame changes at most this much MIDI: an off, an on and a bend.
+pub const HEARD_PER_FRAME: usize = 3;
 
 impl Effect {
     /// `chunk`: the longest stretch of input `listen` is given.
@@ -56,6 +63,8 @@ impl Effect {
             gate_db: params.gate_db,
             retune: params.retune(),
             retuner: Retuner::default(),
+            transcriber: Transcriber::default(),
+            heard: [None; HEARD_PER_FRAME],
         }
     }
 
@@ -125,6 +134,21 @@ impl Effect {
             features.loudness_db = crate::control::adsr::SILENCE_DB;
         }
         let mut decision = self.voicing.next(&features, p.timbre.follows_level());
+        // The notes are what is sung or played: the tracked pitch, before the pitch path.
+        self.heard = [None; HEARD_PER_FRAME];
+        let mut count = 0;
+        let heard = &mut self.heard;
+        self.transcriber.frame(
+            self.voicing.is_voiced(),
+            decision.f0_hz,
+            features.loudness_db,
+            &mut |e| {
+                if count < HEARD_PER_FRAME {
+                    heard[count] = Some(e);
+                    count += 1;
+                }
+            },
+        );
         if decision.silent {
             self.analyzer.forget_octave();
             self.retuner.reset();
@@ -158,7 +182,16 @@ impl Effect {
     }
 
     /// Silence, as at the start (transport jump): no note is held over it.
+    /// What the last planned frame heard, as MIDI.
+    pub fn heard(&self) -> impl Iterator<Item = NoteOut> + '_ {
+        self.heard.iter().flatten().copied()
+    }
+
+    /// Also ends the note it hears: the note-off is in `heard` until the next frame.
     pub fn reset(&mut self, input_gain_db: f32) {
+        self.heard = [None; HEARD_PER_FRAME];
+        let heard = &mut self.heard;
+        self.transcriber.stop(&mut |e| heard[0] = Some(e));
         self.analyzer.reset();
         self.voicing.reset();
         self.retuner.reset();

@@ -46,6 +46,7 @@ pub use telemetry::{Stats, Telemetry};
 pub use timbre::SwapRefused;
 
 use crate::analysis::features::Features;
+use crate::control::transcribe::NoteOut;
 use crate::dsp::synth::SynthConfig;
 use crate::limits::{FRAME_RATE_HZ, MAX_SAMPLE_RATE, MAX_VOICES, MIN_SAMPLE_RATE};
 use crate::model::inference::{Link, JOB_FRAMES};
@@ -117,7 +118,15 @@ pub struct Engine {
     scope: Option<rtrb::Producer<scope::Frame>>,
     /// The output's peak since the last scope frame.
     scope_peak: f32,
+    /// The effect: what it heard in the last block, as MIDI, at samples of the block.
+    heard: Vec<(u32, NoteOut)>,
+    /// A note-off a reset left, for the next block.
+    heard_after_reset: Option<NoteOut>,
 }
+
+/// The MIDI the effect can send in one block: three messages a frame, for the longest block the
+/// engine plans in one piece many times over (a host block of any size is cut into pieces).
+const HEARD_CAPACITY: usize = 4096;
 
 /// Everything an engine is built from.
 pub struct Setup {
@@ -222,6 +231,8 @@ impl Engine {
             telemetry: setup.telemetry,
             scope: None,
             scope_peak: 0.0,
+            heard: Vec::with_capacity(HEARD_CAPACITY),
+            heard_after_reset: None,
         };
         engine.reset();
         engine.publish();
@@ -320,7 +331,10 @@ impl Engine {
     pub fn reset(&mut self) {
         match &mut self.performer {
             Performer::Instrument(i) => i.reset(),
-            Performer::Effect(e) => e.reset(self.params.input_gain_db),
+            Performer::Effect(e) => {
+                e.reset(self.params.input_gain_db);
+                self.heard_after_reset = e.heard().next();
+            }
         }
         self.timbre.reset();
         self.tone.reset(&self.params);
@@ -343,6 +357,10 @@ impl Engine {
         input_channels: usize,
         events: &[Event],
     ) {
+        self.heard.clear();
+        if let Some(off) = self.heard_after_reset.take() {
+            self.heard.push((0, off));
+        }
         let Some(len) = channels.first().map(|c| c.len()) else {
             return;
         };
@@ -413,6 +431,13 @@ impl Engine {
             if self.planned.left() == 0 {
                 self.planned.next_segment();
                 self.plan_frame();
+                if let Performer::Effect(e) = &self.performer {
+                    for note in e.heard() {
+                        if self.heard.len() < HEARD_CAPACITY {
+                            self.heard.push((at as u32, note));
+                        }
+                    }
+                }
             }
             let until = events
                 .peek()
@@ -654,6 +679,12 @@ impl Engine {
         if let Some(scope) = self.scope.as_mut() {
             let _ = scope.push(frame);
         }
+    }
+
+    /// What the effect heard in the last block, as MIDI (note ons and offs, pitch bends for
+    /// the fine pitch over +-`control::transcribe::BEND_RANGE_SEMITONES`), each at its sample.
+    pub fn heard(&self) -> &[(u32, NoteOut)] {
+        &self.heard
     }
 
     /// Lends the engine the live views' queue (the owner keeps it across engines).

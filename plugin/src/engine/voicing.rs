@@ -97,6 +97,11 @@ impl Voicing {
         }
     }
 
+    /// Whether the last frame was voiced (a pitch sure enough to play on its own).
+    pub fn is_voiced(&self) -> bool {
+        self.voiced
+    }
+
     /// Silent and unvoiced, as at the start (transport jump).
     pub fn reset(&mut self) {
         *self = Self::default();

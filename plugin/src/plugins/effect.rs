@@ -26,6 +26,8 @@ impl Kind for Effect {
     // mono track mono all the way through.
     const AUDIO_IO_LAYOUTS: &'static [AudioIOLayout] = &[layout(2, 2), layout(1, 2), layout(1, 1)];
     const MIDI_INPUT: MidiConfig = MidiConfig::None;
+    /// What it hears, as notes and pitch bends (`control::transcribe`).
+    const MIDI_OUTPUT: MidiConfig = MidiConfig::MidiCCs;
     const CLAP_ID: &'static str = "audio.luthier.fx";
     const CLAP_DESCRIPTION: &'static str =
         "Neural (DDSP) tone transfer: any monophonic audio played by a trained instrument";

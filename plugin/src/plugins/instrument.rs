@@ -19,6 +19,7 @@ impl Kind for Instrument {
         ..AudioIOLayout::const_default()
     }];
     const MIDI_INPUT: MidiConfig = MidiConfig::MidiCCs;
+    const MIDI_OUTPUT: MidiConfig = MidiConfig::None;
     const CLAP_ID: &'static str = "audio.luthier.instrument";
     const CLAP_DESCRIPTION: &'static str =
         "Neural (DDSP) instrument: plays MIDI with the sound of a trained instrument";

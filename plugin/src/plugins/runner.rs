@@ -4,11 +4,13 @@
 use super::events::EventQueue;
 use super::model_choice::{ModelChoice, Switcher, Task};
 use super::shell::EngineParams;
+use crate::control::transcribe::{NoteOut, BEND_RANGE_SEMITONES};
 use crate::engine::{self, scope, Engine, Mode, Rendering, Setup, Telemetry};
 use crate::limits;
 use crate::model::decoder::Decoder;
 use crate::model::inference::Link;
 use crate::model::library;
+use nice_plug::midi::{Channel, Key, VoiceID};
 use nice_plug::prelude::*;
 use std::sync::Arc;
 
@@ -31,6 +33,8 @@ pub struct Runner {
     telemetry: Arc<Telemetry>,
     /// The editor's live views' queue, between engines (each engine borrows it while it lives).
     scope: Option<rtrb::Producer<scope::Frame>>,
+    /// The effect says its pitch bend range (RPN 0) before its first note after activation.
+    announce_bend_range: bool,
     /// Whether the editor is open (nice-plug-egui keeps the flag; the engine fills the live
     /// views only then).
     window: Arc<nice_plug_egui::EguiEditorState>,
@@ -72,6 +76,7 @@ impl Runner {
             was_playing: false,
             telemetry,
             scope: Some(scope),
+            announce_bend_range: false,
             window,
             #[cfg(feature = "assert_process_allocs")]
             alloc_canary: false,
@@ -146,6 +151,7 @@ impl Runner {
         }
         engine.attach_scope(self.scope.take());
         self.engine = Some(engine);
+        self.announce_bend_range = self.mode == Mode::Effect;
         #[cfg(feature = "assert_process_allocs")]
         {
             self.alloc_canary = std::env::var_os("LUTHIER_ALLOC_CANARY").is_some();
@@ -236,10 +242,61 @@ impl Runner {
                 engine.set_rendering(rendering);
                 engine.set_params(start);
                 engine.process(channels, self.input_channels, self.events.events());
+                if std::mem::take(&mut self.announce_bend_range) {
+                    announce_bend_range(context);
+                }
+                for &(timing, note) in engine.heard() {
+                    // A full output queue drops the event; the host sized it, nothing here can wait.
+                    let _ = context.try_send_event(heard_event(timing, note));
+                }
             }
             None => channels.iter_mut().for_each(|c| c.fill(0.0)),
         }
         self.applied = now;
         ProcessStatus::Normal
+    }
+}
+
+/// What the effect heard, as the host's MIDI: channel 1, notes on their keys.
+fn heard_event<S>(timing: u32, note: NoteOut) -> NoteEvent<S> {
+    let (channel, voice_id) = (Channel::Number(0), VoiceID::Wildcard);
+    match note {
+        NoteOut::On { key, velocity } => NoteEvent::NoteOn {
+            timing,
+            voice_id,
+            channel,
+            key: Key::Number(key),
+            velocity: velocity as f32 / 127.0,
+        },
+        NoteOut::Off { key } => NoteEvent::NoteOff {
+            timing,
+            voice_id,
+            channel,
+            key: Key::Number(key),
+            velocity: 0.0,
+        },
+        NoteOut::Bend { semitones } => NoteEvent::MidiPitchBend {
+            timing,
+            channel: 0,
+            value: (0.5 + 0.5 * semitones / BEND_RANGE_SEMITONES).clamp(0.0, 1.0),
+        },
+    }
+}
+
+/// RPN 0 (pitch bend sensitivity) to the range the bends are sent for, so that a receiving
+/// instrument bends as far.
+fn announce_bend_range<P: Plugin>(context: &mut impl ProcessContext<P>) {
+    for (cc, value) in [
+        (101u8, 0u8),
+        (100, 0),
+        (6, BEND_RANGE_SEMITONES as u8),
+        (38, 0),
+    ] {
+        let _ = context.try_send_event(NoteEvent::MidiCC {
+            timing: 0,
+            channel: 0,
+            cc,
+            value: value as f32 / 127.0,
+        });
     }
 }

@@ -28,6 +28,7 @@ pub trait Kind: Send + 'static {
     const NAME: &'static str;
     const AUDIO_IO_LAYOUTS: &'static [AudioIOLayout];
     const MIDI_INPUT: MidiConfig;
+    const MIDI_OUTPUT: MidiConfig;
     const CLAP_ID: &'static str;
     const CLAP_DESCRIPTION: &'static str;
     const CLAP_FEATURES: &'static [ClapFeature];
@@ -73,6 +74,7 @@ impl<K: Kind> Plugin for Shell<K> {
     const VERSION: &'static str = env!("CARGO_PKG_VERSION");
     const AUDIO_IO_LAYOUTS: &'static [AudioIOLayout] = K::AUDIO_IO_LAYOUTS;
     const MIDI_INPUT: MidiConfig = K::MIDI_INPUT;
+    const MIDI_OUTPUT: MidiConfig = K::MIDI_OUTPUT;
 
     type Editor = nice_plug_egui::EguiEditor<editor::Panel>;
     type SysExMessage = ();

@@ -9,6 +9,7 @@
 //!   luthier render ... --preset NAME --set "Vibrato Depth=30 ct"
 //!                                           with a preset and knobs, as the editor shows them
 //!   luthier params [--effect]               every knob: group, name, range, default
+//!   luthier transcribe IN.wav -o OUT.mid     the notes the effect hears, as MIDI
 
 mod midi_file;
 
@@ -82,6 +83,22 @@ enum Command {
         #[arg(short, long)]
         out: PathBuf,
     },
+    /// Write the notes the effect hears in a recording as a MIDI file: note on and off with
+    /// velocity from loudness, and pitch bends for the fine pitch (range +-2 semitones, set by
+    /// RPN 0 at the start), as the effect sends them on its note output.
+    Transcribe {
+        /// A WAV file: mono or multi-channel (mixed down), 16/24/32-bit PCM or 32-bit float.
+        input: PathBuf,
+        /// Where to write the MIDI file.
+        #[arg(short, long)]
+        out: PathBuf,
+        /// Lowest f0 to look for, in Hz.
+        #[arg(long, default_value_t = PitchConfig::default().min_hz)]
+        min_f0: f32,
+        /// Highest f0 to look for, in Hz.
+        #[arg(long, default_value_t = PitchConfig::default().max_hz)]
+        max_f0: f32,
+    },
     /// List every knob of the instrument (or, with --effect, of the effect) that --set takes:
     /// its group, name, range and default.
     Params {
@@ -134,6 +151,12 @@ fn run(cli: Cli) -> Result<()> {
                 (None, None) => bail!("give --audio IN.wav (tone transfer) or --midi IN.mid"),
             }
         }
+        Command::Transcribe {
+            input,
+            out,
+            min_f0,
+            max_f0,
+        } => transcribe(&input, &out, min_f0, max_f0),
         Command::Params { effect } => {
             let mode = if effect {
                 luthier::engine::Mode::Effect
@@ -239,6 +262,114 @@ fn check_exact(engine: &luthier::engine::Engine) -> Result<()> {
     if missed > 0 {
         bail!("the decoder missed {missed} frames; the render would not be exact (is the machine overloaded?)");
     }
+    Ok(())
+}
+
+/// Ticks per second of the MIDI files written: 480 per beat at 120 bpm.
+const TICKS_PER_SECOND: f64 = 960.0;
+
+fn transcribe(input: &Path, out: &Path, min_f0: f32, max_f0: f32) -> Result<()> {
+    use luthier::control::transcribe::{NoteOut, Transcriber, BEND_RANGE_SEMITONES};
+    use luthier::engine::voicing::Voicing;
+    use midly::num::{u14, u15, u28, u4, u7};
+    use midly::{
+        Format, Header, MetaMessage, MidiMessage, PitchBend, Smf, Timing, TrackEvent,
+        TrackEventKind,
+    };
+    if !(min_f0 >= 20.0 && max_f0 <= 5000.0 && min_f0 * 1.5 <= max_f0) {
+        bail!("need 20 <= --min-f0 and --max-f0 <= 5000 Hz, with --max-f0 at least 1.5 x --min-f0");
+    }
+    let (samples, sample_rate) = read_mono(input)?;
+    let pitch = PitchConfig {
+        min_hz: min_f0,
+        max_hz: max_f0,
+        ..PitchConfig::default()
+    };
+    let frame_rate = luthier::limits::FRAME_RATE_HZ;
+    let bar = progress(samples.len() as u64);
+    let features = extract(&samples, sample_rate, frame_rate, pitch, |done| {
+        bar.set_position(done as u64)
+    });
+    bar.finish_and_clear();
+    let channel = u4::new(0);
+    let mut events: Vec<(u64, MidiMessage)> = Vec::new();
+    // RPN 0 (pitch bend sensitivity) to the range the bends are written for.
+    for (controller, value) in [(101, 0), (100, 0), (6, BEND_RANGE_SEMITONES as u8), (38, 0)] {
+        events.push((
+            0,
+            MidiMessage::Controller {
+                controller: u7::new(controller),
+                value: u7::new(value),
+            },
+        ));
+    }
+    let (mut voicing, mut transcriber) = (Voicing::default(), Transcriber::default());
+    let mut notes = 0usize;
+    let mut emit = |tick: u64, e: NoteOut, notes: &mut usize| {
+        let message = match e {
+            NoteOut::On { key, velocity } => {
+                *notes += 1;
+                MidiMessage::NoteOn {
+                    key: u7::new(key),
+                    vel: u7::new(velocity),
+                }
+            }
+            NoteOut::Off { key } => MidiMessage::NoteOff {
+                key: u7::new(key),
+                vel: u7::new(0),
+            },
+            NoteOut::Bend { semitones } => {
+                let value = 8192.0 + semitones / BEND_RANGE_SEMITONES * 8191.0;
+                MidiMessage::PitchBend {
+                    bend: PitchBend(u14::new(value.round().clamp(0.0, 16383.0) as u16)),
+                }
+            }
+        };
+        events.push((tick, message));
+    };
+    for (j, f) in features.iter().enumerate() {
+        // The fixed spectrum's rule: a frame sounds only while voiced.
+        let decision = voicing.next(f, false);
+        let tick = (j as f64 / frame_rate as f64 * TICKS_PER_SECOND).round() as u64;
+        transcriber.frame(
+            decision.gain >= 1.0,
+            decision.f0_hz,
+            f.loudness_db,
+            &mut |e| emit(tick, e, &mut notes),
+        );
+    }
+    let end = (features.len() as f64 / frame_rate as f64 * TICKS_PER_SECOND).round() as u64;
+    transcriber.stop(&mut |e| emit(end, e, &mut notes));
+    let mut track = Vec::with_capacity(events.len() + 2);
+    track.push(TrackEvent {
+        delta: u28::new(0),
+        kind: TrackEventKind::Meta(MetaMessage::Tempo(midly::num::u24::new(500_000))),
+    });
+    let mut now = 0u64;
+    for (tick, message) in events {
+        track.push(TrackEvent {
+            delta: u28::new((tick - now) as u32),
+            kind: TrackEventKind::Midi { channel, message },
+        });
+        now = tick;
+    }
+    track.push(TrackEvent {
+        delta: u28::new(0),
+        kind: TrackEventKind::Meta(MetaMessage::EndOfTrack),
+    });
+    let smf = Smf {
+        header: Header::new(Format::SingleTrack, Timing::Metrical(u15::new(480))),
+        tracks: vec![track],
+    };
+    smf.save(out)
+        .with_context(|| format!("cannot write {}", out.display()))?;
+    eprintln!(
+        "{} notes from {} ({:.1} s) -> {}",
+        notes,
+        input.display(),
+        samples.len() as f64 / sample_rate as f64,
+        out.display()
+    );
     Ok(())
 }
 
