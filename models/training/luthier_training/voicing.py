@@ -8,6 +8,10 @@ Per frame the plugin decides, from the tracker's confidence and loudness:
   input sounds at all (loudness over -79 dB: the tracker's floor is -80); in silence it decays
   by 0.6 per frame and is 0 under 1e-4. The decoder, not a gate, follows the input's level
   down: a release tail at -75 dB is a quiet tail, not a cut;
+- over a room's noise: the input's noise floor is tracked (down at once, up at 40 dB/s while
+  unvoiced and steady, 1 dB/s while voiced and steady; steady: within 3 dB of 100 ms before); a
+  floor over -77 dB is a room, and then a note starts only 10 dB over it and a tail ends 6 dB
+  over it. In the training data's silences the floor stays at -80 dB and none of this acts;
 - the decoder runs only while the gain is above 0, and its GRU state restarts from zeros on the
   first frame after silence (`reset`).
 The plugin's synth restarts at the new pitch when a note starts after silence; the frames
@@ -22,6 +26,14 @@ PITCH_GATE_DB = -60.0
 SILENCE_DB = -79.0
 SILENT_DECAY = 0.6
 SILENT_AMPLITUDE = 1e-4
+FLOOR_START_DB = -80.0
+FLOOR_RISE_UNVOICED_DB = 0.16
+FLOOR_RISE_VOICED_DB = 0.004
+START_MARGIN_DB = 10.0
+TAIL_MARGIN_DB = 6.0
+ROOM_DB = 3.0
+STEADY_DB = 3.0
+STEADY_FRAMES = 25
 
 
 def policy(f0_hz, confidence, loudness_db):
@@ -31,11 +43,29 @@ def policy(f0_hz, confidence, loudness_db):
     gain = np.zeros(count, dtype=np.float32)
     reset = np.zeros(count, dtype=bool)
     voiced, level, held = False, 0.0, 0.0
+    floor, recent, at = FLOOR_START_DB, [FLOOR_START_DB] * STEADY_FRAMES, 0
     for j in range(count):
-        voiced = bool(confidence[j] >= (HOLD_CONFIDENCE if voiced else VOICED_CONFIDENCE) and loudness_db[j] > PITCH_GATE_DB)
+        loud = float(loudness_db[j])
+        room = floor > FLOOR_START_DB + ROOM_DB
+        margin = TAIL_MARGIN_DB if voiced else START_MARGIN_DB
+        voiced = bool(
+            confidence[j] >= (HOLD_CONFIDENCE if voiced else VOICED_CONFIDENCE)
+            and loud > PITCH_GATE_DB
+            and (not room or loud > floor + margin)
+        )
+        before = recent[at]
+        recent[at], at = loud, (at + 1) % STEADY_FRAMES
+        steady = abs(loud - before) < STEADY_DB
+        if loud < floor:
+            next_floor = max(loud, FLOOR_START_DB)
+        elif not steady:
+            next_floor = floor
+        else:
+            next_floor = floor + (FLOOR_RISE_VOICED_DB if voiced else FLOOR_RISE_UNVOICED_DB)
         if voiced:
             held = float(f0_hz[j])
-        sounding = loudness_db[j] > SILENCE_DB if level > 0.0 else voiced
+        sounding = (loud > SILENCE_DB and (not room or loud > floor + TAIL_MARGIN_DB)) if level > 0.0 else voiced
+        floor = next_floor
         reset[j] = sounding and level == 0.0
         if sounding:
             level = 1.0

@@ -13,6 +13,14 @@
 //! input's own loudness down to silence (-79 dB), voiced or not: a tail at -75 dB stays a quiet
 //! tail instead of a cut (on the cello's validation phrases, gating by the fixed spectrum's rule
 //! raised the spectral distance to the original from 5.16 to 6.78, the same model).
+//!
+//! A room is not silent: a microphone's noise floor (hiss, hum) sits far above -79 dB, and a
+//! model that follows the level down to it would play on after the singer stops. So the rule
+//! tracks the input's noise floor (a minimum follower: down at once, up slowly while the level is
+//! steady, faster while unvoiced; a falling tail is not a floor) and asks for more than that: a note starts only `START_MARGIN_DB` over the floor,
+//! and a model's tail ends `TAIL_MARGIN_DB` over it. In a silent input the floor sits at the
+//! tracker's -80 dB and the rule is as above; over a room's noise it settles within about a
+//! second and a half.
 
 use crate::analysis::features::Features;
 use crate::analysis::loudness::full_scale_sine_db;
@@ -22,6 +30,22 @@ const HOLD_CONFIDENCE: f32 = 0.4;
 const GATE_DB: f32 = -60.0;
 /// With a model: the input is silent under this loudness (the tracker's floor is -80 dB).
 const MODEL_SILENCE_DB: f32 = -79.0;
+/// The noise floor starts at the tracker's floor and rises this fast (dB per frame) while the
+/// input is unvoiced (40 dB/s) and this fast while a note sounds (1 dB/s), so that a long note
+/// does not become its own floor.
+const FLOOR_START_DB: f32 = -80.0;
+const FLOOR_RISE_UNVOICED_DB: f32 = 0.16;
+const FLOOR_RISE_VOICED_DB: f32 = 0.004;
+/// A note starts this far over the noise floor; a model's tail ends this far over it.
+const START_MARGIN_DB: f32 = 10.0;
+const TAIL_MARGIN_DB: f32 = 6.0;
+/// A floor this far over the tracker's floor is a room's noise (below it, silence).
+const ROOM_DB: f32 = 3.0;
+/// The floor rises only while the level is steady: within this of its value `STEADY_FRAMES`
+/// (100 ms) ago. A release tail or a room's reverb falls faster than that.
+const STEADY_DB: f32 = 3.0;
+const STEADY_FRAMES: usize = 25;
+
 /// Level factor per frame while unvoiced (-4.4 dB), and the level where it becomes zero.
 const UNVOICED_DECAY: f32 = 0.6;
 const SILENT_LEVEL: f32 = 1e-4;
@@ -41,30 +65,69 @@ pub struct Decision {
     pub silent: bool,
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Voicing {
     voiced: bool,
     gain: f32,
     f0_hz: f32,
     /// The loudness of the last voiced frame (the fixed spectrum fades from it).
     held_loudness_db: f32,
+    /// The input's noise floor, dB.
+    floor_db: f32,
+    /// The last frames' loudness, a ring (`recent_at` is the oldest).
+    recent: [f32; STEADY_FRAMES],
+    recent_at: usize,
+}
+
+impl Default for Voicing {
+    fn default() -> Self {
+        Self {
+            voiced: false,
+            gain: 0.0,
+            f0_hz: 0.0,
+            held_loudness_db: 0.0,
+            floor_db: FLOOR_START_DB,
+            recent: [FLOOR_START_DB; STEADY_FRAMES],
+            recent_at: 0,
+        }
+    }
 }
 
 impl Voicing {
     /// The next frame's decision. `follows_level`: a model plays (see the module's doc).
     pub fn next(&mut self, features: &Features, follows_level: bool) -> Decision {
-        let needed = if self.voiced {
-            HOLD_CONFIDENCE
+        let loudness = features.loudness_db;
+        let (needed, over_floor) = if self.voiced {
+            (HOLD_CONFIDENCE, TAIL_MARGIN_DB)
         } else {
-            VOICED_CONFIDENCE
+            (VOICED_CONFIDENCE, START_MARGIN_DB)
         };
-        self.voiced = features.confidence >= needed && features.loudness_db > GATE_DB;
+        // A floor at the tracker's own is no room: silence, where the old rule holds.
+        let room = self.floor_db > FLOOR_START_DB + ROOM_DB;
+        let floor = self.floor_db;
+        let over_room = |margin: f32| !room || loudness > floor + margin;
+        self.voiced = features.confidence >= needed && loudness > GATE_DB && over_room(over_floor);
+        let before = self.recent[self.recent_at];
+        if loudness.is_finite() {
+            self.recent[self.recent_at] = loudness;
+            self.recent_at = (self.recent_at + 1) % STEADY_FRAMES;
+        }
+        let steady = (loudness - before).abs() < STEADY_DB;
+        self.floor_db = if loudness.is_finite() && loudness < self.floor_db {
+            loudness.max(FLOOR_START_DB)
+        } else if !steady {
+            self.floor_db
+        } else if self.voiced {
+            self.floor_db + FLOOR_RISE_VOICED_DB
+        } else {
+            self.floor_db + FLOOR_RISE_UNVOICED_DB
+        };
         if self.voiced {
             self.f0_hz = features.f0_hz;
             self.held_loudness_db = features.loudness_db;
         }
         let sounding = if follows_level && self.gain > 0.0 {
-            features.loudness_db > MODEL_SILENCE_DB
+            features.loudness_db > MODEL_SILENCE_DB && over_room(TAIL_MARGIN_DB)
         } else {
             self.voiced
         };
@@ -102,9 +165,14 @@ impl Voicing {
         self.voiced
     }
 
-    /// Silent and unvoiced, as at the start (transport jump).
+    /// Silent and unvoiced, as at the start (transport jump); the room's noise floor stays.
     pub fn reset(&mut self) {
-        *self = Self::default();
+        *self = Self {
+            floor_db: self.floor_db,
+            recent: self.recent,
+            recent_at: self.recent_at,
+            ..Self::default()
+        };
     }
 }
 
@@ -145,6 +213,48 @@ mod tests {
         }
         // From 0.1 to 1e-4: 60 dB at 4.4 dB a frame.
         assert!((13..=15).contains(&frames), "{frames} frames");
+    }
+
+    #[test]
+    fn over_a_room_s_noise_floor_nothing_plays_once_the_floor_is_learnt() {
+        let mut v = Voicing::default();
+        // A note, then a room: -52 dB of noise the tracker sometimes calls voiced.
+        for _ in 0..50 {
+            v.next(&features(220.0, 0.9, -20.0), true);
+        }
+        let mut sounding_late = 0;
+        for i in 0..1000 {
+            let confidence = if i % 7 == 0 { 0.6 } else { 0.2 };
+            let noise = -52.0 + 2.0 * ((i * 37 % 11) as f32 / 10.0 - 0.5);
+            let d = v.next(&features(100.0, confidence, noise), true);
+            if i >= 500 && d.gain > 0.0 {
+                sounding_late += 1;
+            }
+        }
+        assert_eq!(sounding_late, 0, "the room kept the voice sounding");
+        // A note over the room still plays.
+        assert!(v.next(&features(220.0, 0.9, -25.0), true).gain > 0.0);
+    }
+
+    #[test]
+    fn a_falling_tail_is_not_a_floor() {
+        let mut v = Voicing::default();
+        for _ in 0..50 {
+            v.next(&features(220.0, 0.9, -20.0), true);
+        }
+        // A release tail, unvoiced, falling 60 dB in 400 ms from -20 dB: the model follows it
+        // down to the tracker's floor, as in silence.
+        let mut last_sounding = 0.0;
+        for i in 0..150 {
+            let level = (-20.0 - 60.0 * i as f32 * 0.004 / 0.4).max(-80.0);
+            if v.next(&features(220.0, 0.1, level), true).gain == 1.0 {
+                last_sounding = level;
+            }
+        }
+        assert!(
+            last_sounding < -75.0,
+            "the tail was cut at {last_sounding} dB"
+        );
     }
 
     #[test]
