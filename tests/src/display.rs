@@ -173,41 +173,42 @@ impl Screen {
 
     /// Types `text` on the keyboard, into whatever has the focus.
     pub fn type_text(&self, text: &str) -> Result<(), String> {
-        let status = Command::new("xdotool")
-            .env("DISPLAY", &self.display)
-            .args(["type", "--delay", "40", text])
-            .status()
-            .map_err(|e| format!("cannot run xdotool ({e}): apt-get install xdotool"))?;
-        status
-            .success()
-            .then_some(())
-            .ok_or("xdotool type failed".into())
+        self.xdotool(&["type", "--delay", "40", text])
     }
 
     fn clicks(&self, window: u32, x: i32, y: i32, count: u32) -> Result<(), String> {
+        let (window, x, y, count) = (
+            window.to_string(),
+            x.to_string(),
+            y.to_string(),
+            count.to_string(),
+        );
+        self.xdotool(&[
+            "mousemove",
+            "--window",
+            &window,
+            &x,
+            &y,
+            "click",
+            "--repeat",
+            &count,
+            "--delay",
+            "60",
+            "1",
+        ])
+    }
+
+    /// Runs xdotool on this screen (the XTEST extension: input as a person's arrives).
+    fn xdotool(&self, args: &[&str]) -> Result<(), String> {
         let status = Command::new("xdotool")
             .env("DISPLAY", &self.display)
-            .args([
-                "mousemove",
-                "--window",
-                &window.to_string(),
-                &x.to_string(),
-                &y.to_string(),
-            ])
-            .args([
-                "click",
-                "--repeat",
-                &count.to_string(),
-                "--delay",
-                "60",
-                "1",
-            ])
+            .args(args)
             .status()
             .map_err(|e| format!("cannot run xdotool ({e}): apt-get install xdotool"))?;
         status
             .success()
             .then_some(())
-            .ok_or("xdotool failed".into())
+            .ok_or(format!("xdotool {} failed", args[0]))
     }
 }
 

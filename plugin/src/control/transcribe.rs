@@ -7,6 +7,10 @@
 
 /// The pitch bend range the bends are written for, each way (General MIDI's default).
 pub const BEND_RANGE_SEMITONES: f32 = 2.0;
+/// The controller messages (controller, value) that set a receiver's bend range to it: RPN 0
+/// (pitch bend sensitivity), data entry in semitones and cents.
+pub const BEND_RANGE_RPN: [(u8, u8); 4] =
+    [(101, 0), (100, 0), (6, BEND_RANGE_SEMITONES as u8), (38, 0)];
 /// How far past the halfway point to the next key the pitch must go, in semitones.
 const CHANGE_MARGIN: f32 = 0.15;
 /// For how many frames (4 ms each) before the note changes key.

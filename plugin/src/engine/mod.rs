@@ -116,6 +116,8 @@ pub struct Engine {
     telemetry: Arc<Telemetry>,
     /// Where the live views go, while someone watches; the owner lends it (`attach_scope`).
     scope: Option<rtrb::Producer<scope::Frame>>,
+    /// Someone watches the live views this block (the queue is lent and the editor open).
+    watched: bool,
     /// The output's peak since the last scope frame.
     scope_peak: f32,
     /// The effect: what it heard in the last block, as MIDI, at samples of the block.
@@ -230,6 +232,7 @@ impl Engine {
             counts: Counts::default(),
             telemetry: setup.telemetry,
             scope: None,
+            watched: false,
             scope_peak: 0.0,
             heard: Vec::with_capacity(HEARD_CAPACITY),
             heard_after_reset: None,
@@ -357,6 +360,7 @@ impl Engine {
         input_channels: usize,
         events: &[Event],
     ) {
+        self.watched = self.scope.is_some() && self.telemetry.is_watching();
         self.heard.clear();
         if let Some(off) = self.heard_after_reset.take() {
             self.heard.push((0, off));
@@ -538,7 +542,7 @@ impl Engine {
             self.voices.render(&mut channels[0][at..end]);
             self.output.spread(channels, at, end);
             self.output.process(channels, at, end);
-            if self.scope.is_some() {
+            if self.watched {
                 for c in channels.iter() {
                     let peak = c[at..end].iter().fold(0.0f32, |m, x| m.max(x.abs()));
                     self.scope_peak = self.scope_peak.max(peak);
@@ -631,7 +635,7 @@ impl Engine {
                 _ => {}
             }
         }
-        if self.scope.is_some() && self.telemetry.is_watching() {
+        if self.watched {
             self.show(plan);
         }
     }

@@ -4,7 +4,7 @@
 use super::events::EventQueue;
 use super::model_choice::{ModelChoice, Switcher, Task};
 use super::shell::EngineParams;
-use crate::control::transcribe::{NoteOut, BEND_RANGE_SEMITONES};
+use crate::control::transcribe::{NoteOut, BEND_RANGE_RPN, BEND_RANGE_SEMITONES};
 use crate::engine::{self, scope, Engine, Mode, Rendering, Setup, Telemetry};
 use crate::limits;
 use crate::model::decoder::Decoder;
@@ -286,12 +286,7 @@ fn heard_event<S>(timing: u32, note: NoteOut) -> NoteEvent<S> {
 /// RPN 0 (pitch bend sensitivity) to the range the bends are sent for, so that a receiving
 /// instrument bends as far.
 fn announce_bend_range<P: Plugin>(context: &mut impl ProcessContext<P>) {
-    for (cc, value) in [
-        (101u8, 0u8),
-        (100, 0),
-        (6, BEND_RANGE_SEMITONES as u8),
-        (38, 0),
-    ] {
+    for (cc, value) in BEND_RANGE_RPN {
         let _ = context.try_send_event(NoteEvent::MidiCC {
             timing: 0,
             channel: 0,

@@ -269,7 +269,9 @@ fn check_exact(engine: &luthier::engine::Engine) -> Result<()> {
 const TICKS_PER_SECOND: f64 = 960.0;
 
 fn transcribe(input: &Path, out: &Path, min_f0: f32, max_f0: f32) -> Result<()> {
-    use luthier::control::transcribe::{NoteOut, Transcriber, BEND_RANGE_SEMITONES};
+    use luthier::control::transcribe::{
+        NoteOut, Transcriber, BEND_RANGE_RPN, BEND_RANGE_SEMITONES,
+    };
     use luthier::engine::voicing::Voicing;
     use midly::num::{u14, u15, u28, u4, u7};
     use midly::{
@@ -293,8 +295,8 @@ fn transcribe(input: &Path, out: &Path, min_f0: f32, max_f0: f32) -> Result<()> 
     bar.finish_and_clear();
     let channel = u4::new(0);
     let mut events: Vec<(u64, MidiMessage)> = Vec::new();
-    // RPN 0 (pitch bend sensitivity) to the range the bends are written for.
-    for (controller, value) in [(101, 0), (100, 0), (6, BEND_RANGE_SEMITONES as u8), (38, 0)] {
+    // The range the bends are written for, first.
+    for (controller, value) in BEND_RANGE_RPN {
         events.push((
             0,
             MidiMessage::Controller {
@@ -328,11 +330,11 @@ fn transcribe(input: &Path, out: &Path, min_f0: f32, max_f0: f32) -> Result<()> 
         events.push((tick, message));
     };
     for (j, f) in features.iter().enumerate() {
-        // The fixed spectrum's rule: a frame sounds only while voiced.
+        // As the effect does: the voicing rule's voiced frames, at the pitch it holds.
         let decision = voicing.next(f, false);
         let tick = (j as f64 / frame_rate as f64 * TICKS_PER_SECOND).round() as u64;
         transcriber.frame(
-            decision.gain >= 1.0,
+            voicing.is_voiced(),
             decision.f0_hz,
             f.loudness_db,
             &mut |e| emit(tick, e, &mut notes),
