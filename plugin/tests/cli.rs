@@ -43,7 +43,10 @@ fn write_wav(
 fn rows(csv: &Path) -> Vec<Vec<f64>> {
     let text = std::fs::read_to_string(csv).unwrap();
     let mut lines = text.lines();
-    assert_eq!(lines.next(), Some("time_s,f0_hz,confidence,loudness_db"));
+    assert_eq!(
+        lines.next(),
+        Some("time_s,f0_hz,confidence,loudness_db,periodicity,voiced")
+    );
     lines
         .map(|l| l.split(',').map(|v| v.parse().unwrap()).collect())
         .collect()
@@ -90,6 +93,8 @@ fn features_of_a_stereo_file_track_its_pitch_and_level() {
     for r in steady {
         let cents = 1200.0 * (r[1] / 220.0).log2();
         assert!(cents.abs() < 5.0 && r[2] > 0.9, "{r:?}");
+        // The tone is periodic where it is heard too, and the effect would play it.
+        assert!(r[4] > 0.95 && r[5] == 1.0, "{r:?}");
     }
     let (lo, hi) = steady.iter().fold((f64::MAX, f64::MIN), |(lo, hi), r| {
         (lo.min(r[3]), hi.max(r[3]))
@@ -99,6 +104,11 @@ fn features_of_a_stereo_file_track_its_pitch_and_level() {
         "loudness of a steady tone wanders {lo}..{hi} dB"
     );
     assert_eq!(rows[0][3], -80.0, "frame 0 has heard nothing yet");
+    assert_eq!(
+        (rows[0][4], rows[0][5]),
+        (0.0, 0.0),
+        "nor anything periodic"
+    );
 }
 
 #[test]

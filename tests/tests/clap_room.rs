@@ -1,7 +1,8 @@
 //! A live microphone in a room through the effect with a shipped model (the release `.clap` in
 //! the CLAP host, paced as live playback): pink noise at -50 dBFS with a 50 Hz hum gives
 //! silence once the effect has heard the room for a second and a half, and a note sung over the
-//! room still plays.
+//! room still plays. With the pitch range reaching down past the hum, the hum and a singer's
+//! breaths give silence from the first frame.
 
 use luthier_tests::clap_host::{ClapBundle, Pacing};
 use luthier_tests::paths::{clap_bundle, shipped_model};
@@ -11,6 +12,11 @@ const RATE: f64 = 48_000.0;
 
 /// Pink noise (white noise shaped 1/f in the spectrum) at `db` dBFS RMS, seeded.
 fn pink_noise(len: usize, db: f64, seed: u64) -> Vec<f32> {
+    shaped_noise(len, db, seed, |hz| 1.0 / hz.sqrt())
+}
+
+/// Seeded white noise shaped by `gain(hz)` in the spectrum, at `db` dBFS RMS.
+fn shaped_noise(len: usize, db: f64, seed: u64, gain: impl Fn(f64) -> f64) -> Vec<f32> {
     use realfft::RealFftPlanner;
     let mut state = seed;
     let mut white: Vec<f64> = (0..len)
@@ -31,7 +37,7 @@ fn pink_noise(len: usize, db: f64, seed: u64) -> Vec<f32> {
     fwd.process(&mut white, &mut spectrum).unwrap();
     spectrum[0] = 0.0.into();
     for (k, c) in spectrum.iter_mut().enumerate().skip(1) {
-        *c /= (k as f64).sqrt();
+        *c *= gain(k as f64 * RATE / len as f64);
     }
     let last = spectrum.len() - 1;
     spectrum[last].im = 0.0;
@@ -42,22 +48,12 @@ fn pink_noise(len: usize, db: f64, seed: u64) -> Vec<f32> {
     pink.iter().map(|x| (x * gain) as f32).collect()
 }
 
-#[test]
-fn room_noise_gives_silence_and_a_note_over_it_still_plays() {
+/// 5 s of `room` with a note sung over it from 3.5 to 4.5 s, through the effect with the
+/// violin, paced live; `lowest`: the Lowest Pitch knob's normalized value, if set. Gives the
+/// share of the output's samples that sound between two times (s).
+fn sing_over(mut room: Vec<f32>, lowest: Option<f64>) -> impl Fn(f64, f64) -> f64 {
     std::env::set_var("LUTHIER_MODEL", shipped_model("violin"));
-    let len = (5.0 * RATE) as usize;
-    let hum = sine(
-        50.0,
-        (10f64.powf(-50.0 / 20.0) * 2f64.sqrt()) as f32,
-        RATE,
-        len,
-    );
-    let mut room: Vec<f32> = pink_noise(len, -50.0, 7)
-        .iter()
-        .zip(&hum)
-        .map(|(n, h)| n + h)
-        .collect();
-    // A note sung over the room from 3.5 to 4.5 s.
+    let len = room.len();
     let note = sine(330.0, 0.3, RATE, len);
     for i in (3.5 * RATE) as usize..(4.5 * RATE) as usize {
         room[i] += note[i];
@@ -67,28 +63,87 @@ fn room_noise_gives_silence_and_a_note_over_it_still_plays() {
         .instantiate("audio.luthier.fx")
         .unwrap();
     plugin.activate(RATE, 512).unwrap();
+    if let Some(value) = lowest {
+        let id = plugin
+            .param_id("Lowest Pitch")
+            .expect("a Lowest Pitch parameter");
+        plugin.set_param(id, value);
+    }
     plugin.set_pacing(Pacing::WallClock);
     let out = plugin.render(&[room.clone(), room], len, &[], &[512]);
-    let sounding = |a: f64, b: f64| {
+    move |a: f64, b: f64| {
         let part = &out[0][(a * RATE) as usize..(b * RATE) as usize];
         part.iter().filter(|x| x.abs() > 1e-4).count() as f64 / part.len() as f64
-    };
-    let quiet = sounding(1.5, 3.5);
-    assert!(
-        quiet == 0.0,
-        "the room played: {:.1} % of the samples from 1.5 s sound",
-        quiet * 100.0
-    );
+    }
+}
+
+fn the_note_plays(sounding: &impl Fn(f64, f64) -> f64) {
     let sung = sounding(3.6, 4.4);
     assert!(
         sung > 0.9,
         "the note over the room played {:.1} % of the time",
         sung * 100.0
     );
+}
+
+fn hum(len: usize, harmonics: &[(f64, f32)]) -> Vec<f32> {
+    let amp = (10f64.powf(-50.0 / 20.0) * 2f64.sqrt()) as f32;
+    harmonics
+        .iter()
+        .map(|&(hz, share)| sine(hz, amp * share, RATE, len))
+        .fold(vec![0.0; len], |acc, h| {
+            acc.iter().zip(&h).map(|(a, b)| a + b).collect()
+        })
+}
+
+fn mix(a: &[f32], b: &[f32]) -> Vec<f32> {
+    a.iter().zip(b).map(|(x, y)| x + y).collect()
+}
+
+#[test]
+fn room_noise_gives_silence_and_a_note_over_it_still_plays() {
+    let len = (5.0 * RATE) as usize;
+    let room = mix(&pink_noise(len, -50.0, 7), &hum(len, &[(50.0, 1.0)]));
+    let sounding = sing_over(room, None);
+    let quiet = sounding(1.5, 3.5);
+    assert!(
+        quiet == 0.0,
+        "the room played: {:.1} % of the samples from 1.5 s sound",
+        quiet * 100.0
+    );
+    the_note_plays(&sounding);
     let after = sounding(4.8, 5.0);
     assert!(
         after == 0.0,
         "after the note the room played on: {:.1} %",
         after * 100.0
     );
+}
+
+#[test]
+fn hum_in_the_pitch_range_and_breaths_give_silence_from_the_start() {
+    let len = (5.0 * RATE) as usize;
+    // Mains hum with its second and third harmonics, as a ground loop has.
+    let hum = hum(len, &[(50.0, 1.0), (100.0, 0.3), (150.0, 0.2)]);
+    let mut room = mix(&pink_noise(len, -50.0, 11), &hum);
+    // Breaths: 300 ms of band-passed noise (500 Hz - 4 kHz) at -30 dBFS, swelling in and out.
+    let breath_len = (0.3 * RATE) as usize;
+    for (k, at) in [0.5, 1.5, 2.5].iter().enumerate() {
+        let band = |hz: f64| f64::from(u8::from((500.0..4000.0).contains(&hz)));
+        let breath = shaped_noise(breath_len, -30.0, 20 + k as u64, band);
+        let start = (at * RATE) as usize;
+        for (i, b) in breath.iter().enumerate() {
+            let swell = (std::f64::consts::PI * i as f64 / breath_len as f64).sin() as f32;
+            room[start + i] += b * swell * std::f32::consts::SQRT_2;
+        }
+    }
+    // The bottom of Lowest Pitch's range, 40 Hz: the hum's 50 Hz is a pitch the tracker seeks.
+    let sounding = sing_over(room, Some(0.0));
+    let quiet = sounding(0.0, 3.5);
+    assert!(
+        quiet == 0.0,
+        "the hum or a breath played: {:.2} % of the samples before the note sound",
+        quiet * 100.0
+    );
+    the_note_plays(&sounding);
 }

@@ -22,7 +22,7 @@ from luthier_training.train import REPO, VOICED, read_features
 def feature_ranges(folder: Path):
     f0s, louds = [], []
     for wav in sorted(folder.glob("*.wav")):
-        f0, confidence, loud = read_features(wav)
+        f0, confidence, loud, _ = read_features(wav)
         f0s.append(f0[confidence >= VOICED])
         louds.append(loud[confidence >= VOICED])
     f0, loud = np.concatenate(f0s), np.concatenate(louds)

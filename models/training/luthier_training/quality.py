@@ -55,8 +55,8 @@ def cents_errors(luthier: Path, wav: Path, rendered: Path) -> np.ndarray:
     """|cents| between the original's tracked f0 and our output's, where both are voiced."""
     csv = rendered.with_suffix(".csv")
     subprocess.run([str(luthier), "features", str(rendered), "--out", str(csv)], check=True, capture_output=True)
-    f0_in, conf_in, _ = read_features(wav)
-    f0_out, conf_out, _ = read_features(rendered)
+    f0_in, conf_in, _, _ = read_features(wav)
+    f0_out, conf_out, _, _ = read_features(rendered)
     n = min(len(f0_in), len(f0_out))
     both = (conf_in[:n] >= VOICED) & (conf_out[:n] >= VOICED)
     return np.abs(1200 * np.log2(f0_out[:n][both] / f0_in[:n][both]))

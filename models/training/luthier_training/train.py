@@ -40,11 +40,12 @@ REPO = Path(__file__).resolve().parents[3]
 
 
 def read_features(wav: Path):
-    """The phrase's features as `luthier features` wrote them beside it: f0, confidence and
-    loudness per frame."""
+    """The phrase's features as `luthier features` wrote them beside it: f0, confidence,
+    loudness and periodicity per frame (periodicity None in features written before it was)."""
     rows = list(csv.DictReader(open(wav.with_suffix(".csv"))))
     column = lambda key: np.array([float(r[key]) for r in rows], dtype=np.float32)  # noqa: E731
-    return column("f0_hz"), column("confidence"), column("loudness_db")
+    periodicity = column("periodicity") if rows and "periodicity" in rows[0] else None
+    return column("f0_hz"), column("confidence"), column("loudness_db"), periodicity
 
 
 @dataclass
@@ -73,8 +74,8 @@ def read_phrase(wav: Path):
     """Audio and, per frame, what the plugin's effect makes of its features: a Played."""
     audio, sr = soundfile.read(wav, dtype="float32")
     assert sr == SR, f"{wav}: {sr} Hz"
-    f0, confidence, loudness = read_features(wav)
-    return audio, Played(*voicing.policy(f0, confidence, loudness), loudness)
+    f0, confidence, loudness, periodicity = read_features(wav)
+    return audio, Played(*voicing.policy(f0, confidence, loudness, periodicity), loudness)
 
 
 class Examples:

@@ -2,8 +2,8 @@
 decodes and renders tracked features exactly as the plugin will play them.
 
 Per frame the plugin decides, from the tracker's confidence and loudness:
-- pitch: the tracked f0 while voiced (confidence >= 0.55 to start, >= 0.4 to hold, and loudness
-  over -60 dB), held while not, so breaths, onsets and tails do not make it jump;
+- pitch: the tracked f0 while voiced (confidence >= 0.55 and the heard band's periodicity
+  >= 1/3 to start, confidence >= 0.4 to hold, and loudness over -60 dB), held while not, so breaths, onsets and tails do not make it jump;
 - gain: a note starts (1) on a voiced frame, so on its own pitch; it then holds 1 while the
   input sounds at all (loudness over -79 dB: the tracker's floor is -80); in silence it decays
   by 0.6 per frame and is 0 under 1e-4. The decoder, not a gate, follows the input's level
@@ -21,6 +21,7 @@ before are silent, so giving them that pitch (rather than an older one) renders 
 import numpy as np
 
 VOICED_CONFIDENCE = 0.55
+START_PERIODICITY = 1.0 / 3.0
 HOLD_CONFIDENCE = 0.4
 PITCH_GATE_DB = -60.0
 SILENCE_DB = -79.0
@@ -36,8 +37,12 @@ STEADY_DB = 3.0
 STEADY_FRAMES = 25
 
 
-def policy(f0_hz, confidence, loudness_db):
-    """(f0 played, gain, reset, active) per frame, each an array as long as the inputs."""
+def policy(f0_hz, confidence, loudness_db, periodicity=None):
+    """(f0 played, gain, reset, active) per frame, each an array as long as the inputs.
+    `periodicity`: the features' column; features written before it existed pass None (taken as
+    periodic, which is what a clean recording's notes are)."""
+    if periodicity is None:
+        periodicity = np.ones(len(f0_hz))
     count = len(f0_hz)
     f0 = np.zeros(count, dtype=np.float32)
     gain = np.zeros(count, dtype=np.float32)
@@ -50,6 +55,7 @@ def policy(f0_hz, confidence, loudness_db):
         margin = TAIL_MARGIN_DB if voiced else START_MARGIN_DB
         voiced = bool(
             confidence[j] >= (HOLD_CONFIDENCE if voiced else VOICED_CONFIDENCE)
+            and (voiced or periodicity[j] >= START_PERIODICITY)
             and loud > PITCH_GATE_DB
             and (not room or loud > floor + margin)
         )

@@ -1,18 +1,28 @@
-//! Per-frame features of a monophonic signal: f0, voicing confidence and loudness, computed at
+//! Per-frame features of a monophonic signal: f0, voicing confidence, periodicity and loudness, computed at
 //! each boundary of the frame grid from the samples up to that boundary. The plugin's effect and
 //! `luthier features` (which the training pipeline uses) run exactly this.
 
 use super::history::History;
 use super::loudness::LoudnessMeter;
-use super::pitch::{PitchConfig, PitchTracker};
+use super::periodicity::Periodicity;
+use super::pitch::{PitchConfig, PitchTracker, LOWEST_PITCH_HZ};
 use crate::grid::Segment;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Features {
     pub f0_hz: f32,
     pub confidence: f32,
+    /// How periodic the heard band is at f0 (`analysis::periodicity`).
+    pub periodicity: f32,
     pub loudness_db: f32,
 }
+
+/// The tracker's octave memory is for notes: it is cleared once the heard band has not been
+/// periodic (`analysis::periodicity` under 1/3) for this many frames, so that a room's hum does
+/// not hold a new note to a multiple of its period. A legato change, where the window spans two
+/// notes, is aperiodic for a frame or two and keeps the memory.
+const APERIODIC: f32 = 1.0 / 3.0;
+const APERIODIC_FRAMES: u32 = 3;
 
 /// Confidence from which the pitch sizes the loudness window.
 const PITCHED_CONFIDENCE: f32 = 0.5;
@@ -54,11 +64,14 @@ pub struct Analyzer {
     scratch: Vec<f32>,
     loudness: LoudnessMeter,
     pitch: PitchTracker,
+    periodicity: Periodicity,
+    aperiodic_frames: u32,
 }
 
 impl Analyzer {
     pub fn new(sample_rate: f32, pitch: PitchConfig) -> Self {
         let loudness = LoudnessMeter::new(sample_rate);
+        let periodicity = Periodicity::new(sample_rate, pitch.min_hz.min(LOWEST_PITCH_HZ));
         let pitch = PitchTracker::new(sample_rate, pitch);
         Self {
             blocked: History::new(loudness.window_len().max(pitch.max_window_len())),
@@ -67,6 +80,8 @@ impl Analyzer {
             scratch: vec![0.0; 256],
             loudness,
             pitch,
+            periodicity,
+            aperiodic_frames: 0,
         }
     }
 
@@ -78,6 +93,7 @@ impl Analyzer {
                 *b = self.dc.next(if x.is_finite() { x } else { 0.0 });
             }
             self.blocked.push(blocked);
+            self.periodicity.push(blocked);
         }
     }
 
@@ -88,9 +104,19 @@ impl Analyzer {
         let pitch = self.pitch.estimate(recent);
         let hint = (pitch.confidence >= PITCHED_CONFIDENCE).then_some(pitch.f0_hz);
         let loudness_db = self.loudness.measure(recent, hint);
+        let periodicity = self.periodicity.at(pitch.f0_hz);
+        self.aperiodic_frames = if periodicity < APERIODIC {
+            self.aperiodic_frames.saturating_add(1)
+        } else {
+            0
+        };
+        if self.aperiodic_frames >= APERIODIC_FRAMES {
+            self.pitch.forget();
+        }
         Features {
             f0_hz: pitch.f0_hz,
             confidence: pitch.confidence,
+            periodicity,
             loudness_db,
         }
     }
@@ -107,6 +133,7 @@ impl Analyzer {
     pub fn reset(&mut self) {
         self.blocked.clear();
         self.dc = DcBlocker::new(self.sample_rate);
+        self.periodicity.clear();
         self.pitch.forget();
     }
 }

@@ -5,4 +5,5 @@
 pub mod features;
 pub mod history;
 pub mod loudness;
+pub mod periodicity;
 pub mod pitch;

@@ -47,6 +47,9 @@ const SHORT_SECONDS: f32 = 0.008;
 /// running on to a longer period, not a period.
 const EDGE_MARGIN: f32 = 0.02;
 
+/// How much shallower a dip at a submultiple of the best lag may be and still be the period.
+const NEAR_AS_DEEP: f32 = 0.1;
+
 /// A forward and an inverse real FFT of one length.
 type FftPair = (Arc<dyn RealToComplex<f32>>, Arc<dyn ComplexToReal<f32>>);
 
@@ -333,6 +336,7 @@ impl PitchTracker {
             .long
             .first_dip(self.tau_min, hi + 1, threshold)
             .unwrap_or_else(|| self.long.global_min(self.tau_min, hi));
+        let tau = Self::shortest_near_as_deep(&self.long, tau, self.tau_min, hi);
         let tau = Self::guard(
             &self.long,
             self.previous,
@@ -342,6 +346,27 @@ impl PitchTracker {
             threshold,
         );
         self.finish(tau, false)
+    }
+
+    /// YIN's rule in noise: every multiple of the period dips about as deep as the period, and
+    /// noise (or a room's hum, whose period a multiple may share) can make a multiple the first
+    /// under the threshold or the deepest. A dip at a half or a third of `tau` nearly as deep
+    /// is the period.
+    fn shortest_near_as_deep(c: &Cmndf, tau: usize, lo: usize, hi: usize) -> usize {
+        let v = &c.values;
+        let mut best = tau;
+        for k in 2..=4 {
+            let t = tau as f32 / k as f32;
+            if t < lo as f32 + 1.0 {
+                break;
+            }
+            let near = c.local_min_near(t, lo, hi);
+            let is_dip = near > lo && near < hi && v[near] <= v[near - 1] && v[near] <= v[near + 1];
+            if is_dip && v[near] <= v[tau] + NEAR_AS_DEEP && near < best {
+                best = near;
+            }
+        }
+        best
     }
 
     /// Octave guard. Every multiple of the period dips as deep as the period, so YIN's rule

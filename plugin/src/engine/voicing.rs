@@ -1,9 +1,11 @@
 //! The effect's voicing rule: from each frame's features (pitch, confidence, loudness), whether
 //! the voice sounds, at which pitch and level.
 //!
-//! A note starts when the input's pitch is fairly sure (confidence 0.55, about two periods in)
-//! and above the gate, and holds down to confidence 0.4 (hysteresis: it does not flutter in and
-//! out). While the input is unvoiced the pitch holds where it was (no jumps to a noise
+//! A note starts when the input's pitch is fairly sure (confidence 0.55, about two periods in),
+//! the band a listener hears is periodic at it (`analysis::periodicity` at least 1/3: its
+//! harmonics at most 3 dB under its noise, which a room's hum, hiss and breath are not) and it is
+//! above the gate; it holds down to confidence 0.4 (hysteresis: it does not flutter in and out;
+//! a legato change, where the window spans two periods, holds too). While the input is unvoiced the pitch holds where it was (no jumps to a noise
 //! estimate), the level fades by 4.4 dB per frame (60 dB in 55 ms) and then is exactly zero, and
 //! the tracker's octave memory is cleared. When the input is voiced again, a silent voice starts
 //! at the new pitch with no glide from the old one.
@@ -26,6 +28,9 @@ use crate::analysis::features::Features;
 use crate::analysis::loudness::full_scale_sine_db;
 
 pub const VOICED_CONFIDENCE: f32 = 0.55;
+/// The heard band's periodicity a note needs to start: r = P / (P + N) for periodic power P over
+/// noise N, so 1/3 is harmonics 3 dB under the noise.
+const START_PERIODICITY: f32 = 1.0 / 3.0;
 const HOLD_CONFIDENCE: f32 = 0.4;
 const GATE_DB: f32 = -60.0;
 /// With a model: the input is silent under this loudness (the tracker's floor is -80 dB).
@@ -106,7 +111,11 @@ impl Voicing {
         let room = self.floor_db > FLOOR_START_DB + ROOM_DB;
         let floor = self.floor_db;
         let over_room = |margin: f32| !room || loudness > floor + margin;
-        self.voiced = features.confidence >= needed && loudness > GATE_DB && over_room(over_floor);
+        let periodic = self.voiced || features.periodicity >= START_PERIODICITY;
+        self.voiced = features.confidence >= needed
+            && periodic
+            && loudness > GATE_DB
+            && over_room(over_floor);
         let before = self.recent[self.recent_at];
         if loudness.is_finite() {
             self.recent[self.recent_at] = loudness;
@@ -184,6 +193,7 @@ mod tests {
         Features {
             f0_hz,
             confidence,
+            periodicity: 1.0,
             loudness_db,
         }
     }
@@ -213,6 +223,25 @@ mod tests {
         }
         // From 0.1 to 1e-4: 60 dB at 4.4 dB a frame.
         assert!((13..=15).contains(&frames), "{frames} frames");
+    }
+
+    #[test]
+    fn a_note_needs_a_periodic_heard_band_to_start_but_not_to_hold() {
+        let mut v = Voicing::default();
+        let hum = Features {
+            periodicity: 0.2,
+            ..features(50.0, 0.9, -30.0)
+        };
+        for _ in 0..10 {
+            assert!(v.next(&hum, true).silent && !v.is_voiced());
+        }
+        assert!(v.next(&features(220.0, 0.9, -30.0), true).from_silence);
+        // A legato change: the window spans two notes, and the note holds through it.
+        let change = Features {
+            periodicity: -0.4,
+            ..features(220.0, 0.8, -30.0)
+        };
+        assert!(v.next(&change, true).gain == 1.0 && v.is_voiced());
     }
 
     #[test]

@@ -38,7 +38,9 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Write the features the plugin hears in a WAV file: one row per control frame with
-    /// time_s, f0_hz, confidence (0..1) and loudness_db (A-weighted, -80..).
+    /// time_s, f0_hz, confidence (0..1), loudness_db (A-weighted, -80..), periodicity (-1..1, of
+    /// the band over 250 Hz at f0) and voiced (1 where the effect's voicing rule plays a note:
+    /// sure pitch, periodic where heard, over the gate and the room's noise floor).
     Features {
         /// A WAV file: mono or multi-channel (mixed down), 16/24/32-bit PCM or 32-bit float.
         input: PathBuf,
@@ -564,15 +566,19 @@ fn write_csv(
     let file =
         std::fs::File::create(path).with_context(|| format!("cannot write {}", path.display()))?;
     let mut w = BufWriter::new(file);
-    writeln!(w, "time_s,f0_hz,confidence,loudness_db")?;
+    writeln!(w, "time_s,f0_hz,confidence,loudness_db,periodicity,voiced")?;
+    let mut voicing = luthier::engine::voicing::Voicing::default();
     for (j, f) in features.iter().enumerate() {
+        voicing.next(f, false);
         writeln!(
             w,
-            "{:.6},{:.4},{:.4},{:.3}",
+            "{:.6},{:.4},{:.4},{:.3},{:.4},{}",
             j as f64 / frame_rate as f64,
             f.f0_hz,
             f.confidence,
-            f.loudness_db
+            f.loudness_db,
+            f.periodicity,
+            u8::from(voicing.is_voiced())
         )?;
     }
     w.flush()
