@@ -1,7 +1,8 @@
 //! What the effect hears, as MIDI: frame by frame, the tracked pitch and loudness become note
 //! ons and offs (the nearest key, a velocity from the loudness) and pitch bends for the fine
-//! pitch, so that a singer's performance can be recorded as notes. A note starts on the first
-//! voiced frame (no waiting: the tracker has already made sure of the pitch); it moves to
+//! pitch, so that a singer's performance can be recorded as notes. A note starts on the second
+//! voiced frame in a row that agrees with the one before within 0.3 semitones (4 ms more: an
+//! attack's first frame is often a tone or more off, and made a note of its own); it moves to
 //! another key only when the pitch has stayed past the halfway point by a margin for a few
 //! frames, so that a vibrato or a scoop bends the note instead of retriggering it.
 
@@ -15,6 +16,10 @@ pub const BEND_RANGE_RPN: [(u8, u8); 4] =
 const CHANGE_MARGIN: f32 = 0.15;
 /// For how many frames (4 ms each) before the note changes key.
 const CHANGE_FRAMES: u32 = 4;
+/// A note starts once this many voiced frames in a row agree on its pitch within `AGREE`
+/// semitones: an attack's first frame is often off by a tone or more.
+const START_FRAMES: u32 = 2;
+const AGREE: f32 = 0.3;
 /// A bend is sent when it moved this much since the last (in semitones: about a cent).
 const BEND_STEP: f32 = 0.01;
 /// Velocity 127 at this loudness (dB, A-weighted); General MIDI's curve below it.
@@ -38,8 +43,10 @@ pub enum NoteOut {
 #[derive(Debug, Clone, Default)]
 pub struct Transcriber {
     key: Option<u8>,
-    /// Frames the pitch has been nearer another key (and which).
-    leaning: Option<(u8, u32)>,
+    /// Before a note starts: the last voiced frame's pitch and how many frames agreed with it.
+    starting: Option<(f32, u32)>,
+    /// Frames the pitch has been nearer another key (which, how many, the last frame's pitch).
+    leaning: Option<(u8, u32, f32)>,
     bend: f32,
 }
 
@@ -66,15 +73,23 @@ impl Transcriber {
         let nearest = note.round() as u8;
         let key = match self.key {
             None => {
+                let agreeing = match self.starting {
+                    Some((last, n)) if (note - last).abs() <= AGREE => n + 1,
+                    _ => 1,
+                };
+                if agreeing < START_FRAMES {
+                    self.starting = Some((note, agreeing));
+                    return;
+                }
                 self.start(nearest, loudness_db, out);
                 nearest
             }
             Some(key) if (note - key as f32).abs() > 0.5 + CHANGE_MARGIN => {
                 let count = match self.leaning {
-                    Some((k, n)) if k == nearest => n + 1,
+                    Some((k, n, last)) if k == nearest && (note - last).abs() <= AGREE => n + 1,
                     _ => 1,
                 };
-                self.leaning = Some((nearest, count));
+                self.leaning = Some((nearest, count, note));
                 if count >= CHANGE_FRAMES {
                     out(NoteOut::Off { key });
                     self.start(nearest, loudness_db, out);
@@ -98,6 +113,7 @@ impl Transcriber {
     fn start(&mut self, key: u8, loudness_db: f32, out: &mut impl FnMut(NoteOut)) {
         self.key = Some(key);
         self.leaning = None;
+        self.starting = None;
         out(NoteOut::On {
             key,
             velocity: velocity_of(loudness_db),
@@ -110,6 +126,7 @@ impl Transcriber {
             out(NoteOut::Off { key });
         }
         self.leaning = None;
+        self.starting = None;
     }
 }
 
@@ -132,7 +149,7 @@ mod tests {
     }
 
     #[test]
-    fn a_note_starts_at_once_bends_with_its_vibrato_and_ends_with_silence() {
+    fn a_note_starts_on_its_second_frame_bends_with_its_vibrato_and_ends_with_silence() {
         let mut frames = vec![(false, 0.0); 3];
         // A4 with a 40 ct vibrato: one note, bent.
         frames.extend((0..100).map(|i| (true, 69.0 + 0.4 * (i as f32 * 0.1).sin())));
@@ -141,7 +158,7 @@ mod tests {
         assert_eq!(
             events[0],
             (
-                3,
+                3 + START_FRAMES as usize - 1,
                 NoteOut::On {
                     key: 69,
                     velocity: velocity_of(-20.0)
@@ -194,6 +211,29 @@ mod tests {
             .unwrap();
         assert!(
             events[off].0 == at && off < events.iter().position(|(_, e)| e == &ons[1].1).unwrap()
+        );
+    }
+
+    #[test]
+    fn an_attack_s_stray_first_frame_makes_no_note_of_its_own() {
+        // A frame a tone low, then the note: one note, on the note's key, a frame later.
+        let mut frames = vec![(false, 0.0), (true, 67.0), (true, 69.0)];
+        frames.extend([(true, 69.0); 20]);
+        let events = run(&frames);
+        let ons: Vec<_> = events
+            .iter()
+            .filter(|(_, e)| matches!(e, NoteOut::On { .. }))
+            .collect();
+        assert_eq!(ons.len(), 1, "{events:?}");
+        assert_eq!(
+            *ons[0],
+            (
+                3,
+                NoteOut::On {
+                    key: 69,
+                    velocity: velocity_of(-20.0)
+                }
+            )
         );
     }
 
