@@ -1,7 +1,8 @@
 //! Steinberg's VST3 validator (the SDK's conformance suite, built by `cargo xtask test` from
 //! Debian's vst3sdk sources) on the release `.vst3`: every test passes for both plugins, at every
-//! rate it tries (22.05 to 384 kHz) and with the 8192-sample maximum block it announces, and it
-//! finds the host bypass parameter in each.
+//! rate it tries (22.05 to 384 kHz) and with the 8192-sample maximum block it announces, it
+//! finds the host bypass parameter in each, and it finds the buses each should have: the effect's
+//! note output as a VST3 event output (which it activates), the instrument's event input.
 
 use luthier_tests::paths::{vst3_bundle, workspace_root};
 use luthier_tests::run::report;
@@ -40,6 +41,28 @@ fn both_plugins_pass_steinbergs_validator_with_and_without_a_model() {
             !report.contains("No bypass parameter found"),
             "model {model:?}: a plugin has no bypass parameter:\n{report}"
         );
+        let section = |name: &str| {
+            let start = report
+                .find(&format!("TestSuite : {name}\n"))
+                .unwrap_or_else(|| panic!("no test suite for {name}:\n{report}"));
+            let rest = &report[start + 1..];
+            rest[..rest.find("\nTestSuite : Luthier").unwrap_or(rest.len())].to_string()
+        };
+        let (instrument, effect) = (section("Luthier"), section("Luthier FX"));
+        assert!(
+            instrument.contains("=> Event Buses: [1 In(s) => 0 Out(s)]"),
+            "the instrument's event buses:\n{instrument}"
+        );
+        for expected in [
+            "=> Event Buses: [0 In(s) => 1 Out(s)]",
+            "Out[0]: \"Note Output\"",
+            "Bus Activation: Output Event Bus (0)",
+        ] {
+            assert!(
+                effect.contains(expected),
+                "model {model:?}: the effect's report lacks '{expected}':\n{effect}"
+            );
+        }
         println!("model {model:?}: {result}");
     }
 }

@@ -24,7 +24,7 @@ const USAGE: &str = "Usage:
                                  train a model on your own monophonic recordings and install it
                                  into ~/.local/share/luthier/models (resumable; installs ~3 GB of
                                  PyTorch into .venv on first run)
-  cargo xtask bench-pitch        pitch-tracker accuracy against pyin and crepe-tiny on
+  cargo xtask bench-pitch        pitch-tracker accuracy against pyin, crepe-tiny and PESTO on
                                  fluidsynth renders (installs ~3 GB of PyTorch on first run)
   cargo xtask bench-cpu [SECONDS [EARLIER.clap]]
                                  live CPU of the release plugins in the CLAP test host, paced at
