@@ -1,6 +1,7 @@
-//! The effect's analysis on one second of 48 kHz audio at 250 frames per second (f0 and
-//! loudness every 4 ms), as a share of one core, against YIN's difference function computed
-//! directly in the time domain (the textbook method) in the same run.
+//! The effect's analysis on one second of 48 kHz audio at 250 frames per second (f0, loudness
+//! and periodicity every 4 ms), as a share of one core, against YIN's difference function
+//! computed directly in the time domain (the textbook method) in the same run; and the
+//! periodicity measure alone (the voicing rule's, `analysis::periodicity`), as its share.
 //!
 //! `cargo bench -p luthier --bench analysis` prints the table at the end.
 
@@ -9,6 +10,7 @@ mod common;
 use common::estimate;
 use criterion::{black_box, Criterion};
 use luthier::analysis::features::Analyzer;
+use luthier::analysis::periodicity::Periodicity;
 use luthier::analysis::pitch::{PitchConfig, PitchTracker};
 use luthier::grid::Segment;
 use std::time::Duration;
@@ -78,6 +80,21 @@ fn benches(c: &mut Criterion) {
     group.bench_function("features", |b| {
         b.iter(|| analyse(&mut analyzer, black_box(&x)))
     });
+    let mut periodicity = Periodicity::new(SR as f32, 40.0);
+    group.bench_function("periodicity", |b| {
+        b.iter(|| {
+            let mut seg = Segment::first(SR, FR);
+            let (mut pos, mut acc) = (0, 0.0);
+            while pos < x.len() {
+                let end = (pos + seg.len()).min(x.len());
+                periodicity.push(black_box(&x[pos..end]));
+                acc += periodicity.at(196.0);
+                pos = end;
+                seg = seg.next();
+            }
+            acc
+        })
+    });
     let tracker = PitchTracker::new(SR as f32, PitchConfig::default());
     let (window, tau_max) = (tracker.window_len(), tracker.window_len() / 2);
     group.bench_function("direct_yin_baseline", |b| {
@@ -91,11 +108,12 @@ fn main() {
     benches(&mut criterion);
     criterion.final_summary();
     if std::env::args().any(|a| a == "--bench") {
-        if let (Some(ours), Some(base)) = (
+        if let (Some(ours), Some(base), Some(periodic)) = (
             estimate("analysis_1s_48k", "features"),
             estimate("analysis_1s_48k", "direct_yin_baseline"),
+            estimate("analysis_1s_48k", "periodicity"),
         ) {
-            println!("\nf0 + loudness, one second of 48 kHz audio, 250 frames/s:");
+            println!("\nf0, loudness and periodicity, one second of 48 kHz audio, 250 frames/s:");
             println!(
                 "  ours:                  {:.3} ms = {:.2} % of one core",
                 ours * 1e3,
@@ -109,6 +127,11 @@ fn main() {
             println!(
                 "  ratio: ours is {:.1}x faster than the direct baseline",
                 base / ours
+            );
+            println!(
+                "  of ours, the periodicity measure: {:.3} ms ({:.1} %)",
+                periodic * 1e3,
+                periodic / ours * 100.0
             );
         }
     }
