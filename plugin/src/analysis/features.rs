@@ -4,7 +4,7 @@
 
 use super::history::History;
 use super::loudness::LoudnessMeter;
-use super::periodicity::Periodicity;
+use super::periodicity::{Periodicity, PERIODIC};
 use super::pitch::{PitchConfig, PitchTracker, LOWEST_PITCH_HZ};
 use crate::grid::Segment;
 
@@ -18,10 +18,9 @@ pub struct Features {
 }
 
 /// The tracker's octave memory is for notes: it is cleared once the heard band has not been
-/// periodic (`analysis::periodicity` under 1/3) for this many frames, so that a room's hum does
-/// not hold a new note to a multiple of its period. A legato change, where the window spans two
+/// periodic (under `periodicity::PERIODIC`) for this many frames, so that a room's hum does not
+/// hold a new note to a multiple of its period. A legato change, where the window spans two
 /// notes, is aperiodic for a frame or two and keeps the memory.
-const APERIODIC: f32 = 1.0 / 3.0;
 const APERIODIC_FRAMES: u32 = 3;
 
 /// Confidence from which the pitch sizes the loudness window.
@@ -105,7 +104,7 @@ impl Analyzer {
         let hint = (pitch.confidence >= PITCHED_CONFIDENCE).then_some(pitch.f0_hz);
         let loudness_db = self.loudness.measure(recent, hint);
         let periodicity = self.periodicity.at(pitch.f0_hz);
-        self.aperiodic_frames = if periodicity < APERIODIC {
+        self.aperiodic_frames = if periodicity < PERIODIC {
             self.aperiodic_frames.saturating_add(1)
         } else {
             0

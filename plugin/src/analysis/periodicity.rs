@@ -11,6 +11,11 @@
 
 use super::history::History;
 
+/// How periodic the heard band must be to count as a note: r = P / (P + N) for periodic power P
+/// over noise N, so 1/3 is harmonics 3 dB under the noise. The voicing rule starts notes from it
+/// and the analysis keeps the tracker's octave memory only over it.
+pub const PERIODIC: f32 = 1.0 / 3.0;
+
 /// Where the weighting's high-pass sits (second order, Butterworth).
 const HIGH_PASS_HZ: f64 = 250.0;
 /// The shortest stretch compared, in seconds: a period of a high note is too few samples for a
@@ -145,15 +150,8 @@ mod tests {
     }
 
     fn noise(len: usize, seed: u64) -> Vec<f32> {
-        let mut state = seed;
-        (0..len)
-            .map(|_| {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                (state >> 40) as f32 / (1u64 << 24) as f32 - 0.5
-            })
-            .collect()
+        let mut white = crate::dsp::noise::WhiteNoise::new(seed);
+        (0..len).map(|_| 0.5 * white.next_sample()).collect()
     }
 
     #[test]

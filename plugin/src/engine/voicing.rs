@@ -26,11 +26,9 @@
 
 use crate::analysis::features::Features;
 use crate::analysis::loudness::full_scale_sine_db;
+use crate::analysis::periodicity::PERIODIC;
 
 pub const VOICED_CONFIDENCE: f32 = 0.55;
-/// The heard band's periodicity a note needs to start: r = P / (P + N) for periodic power P over
-/// noise N, so 1/3 is harmonics 3 dB under the noise.
-const START_PERIODICITY: f32 = 1.0 / 3.0;
 const HOLD_CONFIDENCE: f32 = 0.4;
 const GATE_DB: f32 = -60.0;
 /// With a model: the input is silent under this loudness (the tracker's floor is -80 dB).
@@ -111,7 +109,7 @@ impl Voicing {
         let room = self.floor_db > FLOOR_START_DB + ROOM_DB;
         let floor = self.floor_db;
         let over_room = |margin: f32| !room || loudness > floor + margin;
-        let periodic = self.voiced || features.periodicity >= START_PERIODICITY;
+        let periodic = self.voiced || features.periodicity >= PERIODIC;
         self.voiced = features.confidence >= needed
             && periodic
             && loudness > GATE_DB
