@@ -3,6 +3,7 @@
 //! `luthier features` (which the training pipeline uses) run exactly this.
 
 use super::history::History;
+use super::hum::HumNotch;
 use super::loudness::LoudnessMeter;
 use super::periodicity::{Periodicity, PERIODIC};
 use super::pitch::{PitchConfig, PitchTracker, LOWEST_PITCH_HZ};
@@ -55,10 +56,12 @@ impl DcBlocker {
 }
 
 /// The analysers and the DC-blocked input history they read (a DC offset is neither pitch nor
-/// loudness; the 10 Hz high-pass changes A-weighted power by under 0.2 dB at 50 Hz).
+/// loudness; the 10 Hz high-pass changes A-weighted power by under 0.2 dB at 50 Hz), with the
+/// room's mains hum notched out once it has been heard in the pauses (`analysis::hum`).
 pub struct Analyzer {
     blocked: History,
     dc: DcBlocker,
+    hum: HumNotch,
     sample_rate: f32,
     scratch: Vec<f32>,
     loudness: LoudnessMeter,
@@ -75,6 +78,7 @@ impl Analyzer {
         Self {
             blocked: History::new(loudness.window_len().max(pitch.max_window_len())),
             dc: DcBlocker::new(sample_rate),
+            hum: HumNotch::new(sample_rate),
             sample_rate,
             scratch: vec![0.0; 256],
             loudness,
@@ -91,6 +95,7 @@ impl Analyzer {
             for (b, &x) in blocked.iter_mut().zip(chunk) {
                 *b = self.dc.next(if x.is_finite() { x } else { 0.0 });
             }
+            self.hum.filter(blocked);
             self.blocked.push(blocked);
             self.periodicity.push(blocked);
         }
@@ -104,6 +109,7 @@ impl Analyzer {
         let hint = (pitch.confidence >= PITCHED_CONFIDENCE).then_some(pitch.f0_hz);
         let loudness_db = self.loudness.measure(recent, hint);
         let periodicity = self.periodicity.at(pitch.f0_hz);
+        self.hum.observe(pitch.f0_hz, periodicity >= PERIODIC);
         self.aperiodic_frames = if periodicity < PERIODIC {
             self.aperiodic_frames.saturating_add(1)
         } else {
@@ -132,6 +138,7 @@ impl Analyzer {
     pub fn reset(&mut self) {
         self.blocked.clear();
         self.dc = DcBlocker::new(self.sample_rate);
+        self.hum.clear();
         self.periodicity.clear();
         self.pitch.forget();
     }

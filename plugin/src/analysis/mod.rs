@@ -2,8 +2,10 @@
 //! plugin-framework types; the plugin, the command-line tool and the training pipeline all use
 //! this same code, so training and playing see the same features.
 
+pub mod biquad;
 pub mod features;
 pub mod history;
+pub mod hum;
 pub mod loudness;
 pub mod periodicity;
 pub mod pitch;

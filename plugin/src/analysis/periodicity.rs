@@ -9,6 +9,7 @@
 //! keeps its period through the filter: its harmonics carry it. The voicing rule asks for this
 //! periodicity before a note may start (`engine::voicing`).
 
+use super::biquad::Biquad;
 use super::history::History;
 
 /// How periodic the heard band must be to count as a note: r = P / (P + N) for periodic power P
@@ -16,59 +17,17 @@ use super::history::History;
 /// and the analysis keeps the tracker's octave memory only over it.
 pub const PERIODIC: f32 = 1.0 / 3.0;
 
-/// Where the weighting's high-pass sits (second order, Butterworth).
+/// Where the weighting's high-pass sits (second order, Butterworth, in f64: at 384 kHz its
+/// poles sit close to 1).
 const HIGH_PASS_HZ: f64 = 250.0;
 /// The shortest stretch compared, in seconds: a period of a high note is too few samples for a
 /// stable correlation.
 const MIN_SPAN_SECONDS: f32 = 0.004;
 
-/// A second-order high-pass (RBJ's cookbook), in f64: at 384 kHz its poles sit close to 1.
-#[derive(Debug, Clone)]
-struct HighPass {
-    b: [f64; 3],
-    a: [f64; 2],
-    x: [f64; 2],
-    y: [f64; 2],
-}
-
-impl HighPass {
-    fn new(sample_rate: f32) -> Self {
-        let w =
-            std::f64::consts::TAU * HIGH_PASS_HZ.min(0.4 * sample_rate as f64) / sample_rate as f64;
-        let alpha = w.sin() / 2f64.sqrt();
-        let (cos, a0) = (w.cos(), 1.0 + alpha);
-        let b0 = (1.0 + cos) / 2.0 / a0;
-        Self {
-            b: [b0, -2.0 * b0, b0],
-            a: [-2.0 * cos / a0, (1.0 - alpha) / a0],
-            x: [0.0; 2],
-            y: [0.0; 2],
-        }
-    }
-
-    fn next(&mut self, x: f32) -> f32 {
-        let x = x as f64;
-        let y = self.b[0] * x + self.b[1] * self.x[0] + self.b[2] * self.x[1]
-            - self.a[0] * self.y[0]
-            - self.a[1] * self.y[1];
-        if !y.is_finite() {
-            *self = Self {
-                x: [0.0; 2],
-                y: [0.0; 2],
-                ..self.clone()
-            };
-            return 0.0;
-        }
-        self.x = [x, self.x[0]];
-        self.y = [y, self.y[0]];
-        y as f32
-    }
-}
-
 /// The weighted input's recent samples and the measure on them.
 #[derive(Debug, Clone)]
 pub struct Periodicity {
-    filter: HighPass,
+    filter: Biquad,
     weighted: History,
     scratch: Vec<f32>,
     sample_rate: f32,
@@ -82,7 +41,7 @@ impl Periodicity {
         let longest_period = (sample_rate / lowest_hz.max(1.0) * 1.05).ceil() as usize + 2;
         let min_span = (MIN_SPAN_SECONDS * sample_rate).ceil() as usize;
         Self {
-            filter: HighPass::new(sample_rate),
+            filter: Biquad::high_pass(sample_rate, HIGH_PASS_HZ),
             weighted: History::new(2 * longest_period + min_span + 2),
             scratch: vec![0.0; 256],
             sample_rate,
@@ -134,7 +93,7 @@ impl Periodicity {
     }
 
     pub fn clear(&mut self) {
-        self.filter = HighPass::new(self.sample_rate);
+        self.filter.clear();
         self.weighted.clear();
     }
 }
