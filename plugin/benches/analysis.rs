@@ -1,7 +1,8 @@
 //! The effect's analysis on one second of 48 kHz audio at 250 frames per second (f0, loudness
 //! and periodicity every 4 ms), as a share of one core, against YIN's difference function
 //! computed directly in the time domain (the textbook method) in the same run; and the
-//! periodicity measure alone (the voicing rule's, `analysis::periodicity`), as its share.
+//! periodicity measure alone (the voicing rule's, `analysis::periodicity`), and the hum learner
+//! alone (`analysis::hum`, with 8 lines learnt and notched: its most), as their shares.
 //!
 //! `cargo bench -p luthier --bench analysis` prints the table at the end.
 
@@ -10,6 +11,7 @@ mod common;
 use common::estimate;
 use criterion::{black_box, Criterion};
 use luthier::analysis::features::Analyzer;
+use luthier::analysis::hum::HumNotch;
 use luthier::analysis::periodicity::Periodicity;
 use luthier::analysis::pitch::{PitchConfig, PitchTracker};
 use luthier::grid::Segment;
@@ -95,6 +97,42 @@ fn benches(c: &mut Criterion) {
             acc
         })
     });
+    let mut hum = HumNotch::new(SR as f32);
+    let mut buzz: Vec<f32> = (0..SR as usize)
+        .map(|i| {
+            let t = i as f64 / SR as f64;
+            (1..=8)
+                .map(|k| (std::f64::consts::TAU * 50.0 * k as f64 * t).sin() * 0.01)
+                .sum::<f64>() as f32
+        })
+        .collect();
+    for chunk in buzz.chunks_mut((SR / FR) as usize) {
+        hum.filter(chunk);
+        hum.observe(50.0, false);
+    }
+    assert_eq!(
+        hum.notched_hz().count(),
+        8,
+        "the bench's hum was not learnt"
+    );
+    let mut scratch = vec![0.0f32; 2 * (SR / FR) as usize];
+    group.bench_function("hum", |b| {
+        b.iter(|| {
+            let mut seg = Segment::first(SR, FR);
+            let (mut pos, mut acc) = (0, 0.0);
+            while pos < x.len() {
+                let end = (pos + seg.len()).min(x.len());
+                let block = &mut scratch[..end - pos];
+                block.copy_from_slice(&x[pos..end]);
+                hum.filter(black_box(block));
+                hum.observe(196.0, false);
+                acc += block[0];
+                pos = end;
+                seg = seg.next();
+            }
+            acc
+        })
+    });
     let tracker = PitchTracker::new(SR as f32, PitchConfig::default());
     let (window, tau_max) = (tracker.window_len(), tracker.window_len() / 2);
     group.bench_function("direct_yin_baseline", |b| {
@@ -108,10 +146,11 @@ fn main() {
     benches(&mut criterion);
     criterion.final_summary();
     if std::env::args().any(|a| a == "--bench") {
-        if let (Some(ours), Some(base), Some(periodic)) = (
+        if let (Some(ours), Some(base), Some(periodic), Some(hum)) = (
             estimate("analysis_1s_48k", "features"),
             estimate("analysis_1s_48k", "direct_yin_baseline"),
             estimate("analysis_1s_48k", "periodicity"),
+            estimate("analysis_1s_48k", "hum"),
         ) {
             println!("\nf0, loudness and periodicity, one second of 48 kHz audio, 250 frames/s:");
             println!(
@@ -132,6 +171,11 @@ fn main() {
                 "  of ours, the periodicity measure: {:.3} ms ({:.1} %)",
                 periodic * 1e3,
                 periodic / ours * 100.0
+            );
+            println!(
+                "  the hum learner with 8 lines notched: {:.3} ms ({:.1} % of ours)",
+                hum * 1e3,
+                hum / ours * 100.0
             );
         }
     }

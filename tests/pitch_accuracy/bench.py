@@ -198,9 +198,10 @@ def align(est, n):
     return np.pad(est, (0, n - len(est)))
 
 
-def run_ours(wav, csv_path, n, ref):
+def run_ours(wav, csv_path, n, ref, look_ahead_ms=0):
     t0 = time.perf_counter()
-    subprocess.run([str(ROOT / "target/release/luthier"), "features", str(wav), "--out", str(csv_path), "--min-f0", "50"], check=True, capture_output=True)
+    command = [str(ROOT / "target/release/luthier"), "features", str(wav), "--out", str(csv_path), "--min-f0", "50"]
+    subprocess.run(command + ["--look-ahead-ms", str(look_ahead_ms)], check=True, capture_output=True)
     secs = time.perf_counter() - t0
     rows = list(csv.DictReader(open(csv_path)))
     f0 = align([float(r["f0_hz"]) for r in rows], n)
@@ -257,6 +258,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--trackers", default=",".join(TRACKERS), help="comma-separated, of: " + ", ".join(TRACKERS))
     parser.add_argument("--only", help="one instrument")
+    parser.add_argument("--look-ahead-ms", default="16,32", help="comma-separated waits of the effect's Pitch Look-Ahead to score Luthier with too (0 for none)")
     args = parser.parse_args()
     trackers = [t.strip() for t in args.trackers.split(",")]
     if unknown := set(trackers) - set(TRACKERS):
@@ -285,10 +287,17 @@ def main():
                     f0, voiced, confident, secs, truth_at = run_ours(wav, OUT / f"{slug}-{condition}.csv", n, ref)
                     # The voicing main had (confidence alone), for the recall it may not lose.
                     by["luthier, confidence only"] = {**scores(truth_at, f0, confident, inner, tail, ref > 0), "x real time": seconds / secs}
+                    ahead = {}
+                    for ms in [float(v) for v in args.look_ahead_ms.split(",") if float(v) > 0]:
+                        path = OUT / f"{slug}-{condition}-ahead{ms:g}.csv"
+                        f0a, voiceda, _, secsa, truth_ata = run_ours(wav, path, n, ref, ms)
+                        ahead[f"luthier, {ms:g} ms look-ahead"] = {**scores(truth_ata, f0a, voiceda, inner, tail, ref > 0), "x real time": seconds / secsa}
                 else:
                     run = {"pyin": run_pyin, "crepe tiny": run_crepe, "pesto": run_pesto}[tracker]
                     (f0, voiced, secs), truth_at = run(audio, n), ref
                 by[tracker] = {**scores(truth_at, f0, voiced, inner, tail, ref > 0), "x real time": seconds / secs}
+                if tracker == "luthier":
+                    by.update(ahead)
             print(name, condition, json.dumps(by, indent=None), flush=True)
     lines = [
         "| instrument | input | tracker | RPA | RPA (note interiors) | RCA | median cents | VR | VFA | VFA (all rests) | x real time |",

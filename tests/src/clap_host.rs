@@ -36,10 +36,15 @@ pub struct TestHostShared {
     /// The plugin asked for a call on the main thread (`on_main_thread`), which the host makes
     /// between blocks (its GUI posts work there, such as a resize request).
     callback_requested: AtomicBool,
+    /// The plugin asked to be deactivated and activated again (a test does it, with
+    /// `activate`, when it wants what a host would do).
+    restart_requested: AtomicBool,
 }
 
 impl SharedHandler<'_> for TestHostShared {
-    fn request_restart(&self) {}
+    fn request_restart(&self) {
+        self.restart_requested.store(true, Ordering::SeqCst);
+    }
     fn request_process(&self) {}
     fn request_callback(&self) {
         self.callback_requested.store(true, Ordering::SeqCst);
@@ -501,6 +506,12 @@ impl ClapPlugin {
     pub fn editor_resize_request(&self) -> Option<(u32, u32)> {
         self.instance
             .access_shared_handler(|h| h.editor_resize.lock().ok().and_then(|r| *r))
+    }
+
+    /// Whether the plugin asked for a restart since the last call.
+    pub fn take_restart_request(&self) -> bool {
+        self.instance
+            .access_shared_handler(|h| h.restart_requested.swap(false, Ordering::SeqCst))
     }
 
     pub fn close_editor(&mut self) {

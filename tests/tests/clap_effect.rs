@@ -1,7 +1,8 @@
 //! The effect's own controls through the release `.clap` in the CLAP host, on the fixed
 //! spectrum (no model), which plays exactly the pitch the effect decides: a pitch shift moves
 //! the output by its interval, correction puts the pitch on the scale, the gate silences what is
-//! under it, and Dry/Wet at 0 is the input delayed by the reported latency.
+//! under it, Dry/Wet at 0 is the input delayed by the reported latency, and Pitch Look-Ahead
+//! adds its wait to that latency (after the restart it asks for).
 
 use luthier_tests::clap_host::{ClapBundle, ClapPlugin};
 use luthier_tests::paths::clap_bundle;
@@ -187,6 +188,42 @@ fn dry_wet_at_zero_is_the_input_delayed_by_the_latency() {
         .iter()
         .zip(&right[from - latency..])
         .any(|(o, r)| o != r));
+}
+
+#[test]
+fn pitch_look_ahead_waits_in_the_latency_and_the_dry_path_and_restarts_the_plugin_to_change() {
+    let mut plugin = load();
+    let without = plugin.latency() as usize;
+    // The knob's top, 32 ms: the plugin sees it in process() and asks to be restarted, since
+    // a host takes a new latency only at activation; activating again builds it.
+    set(&mut plugin, &[("Pitch Look-Ahead", 1.0), ("Dry/Wet", 0.0)]);
+    plugin.render(&[vec![0.0; 512], vec![0.0; 512]], 512, &[], &[512]);
+    assert!(plugin.take_restart_request(), "no restart asked for");
+    assert_eq!(
+        plugin.latency() as usize,
+        without,
+        "the latency moved before the restart"
+    );
+    plugin.activate(RATE, 512).unwrap();
+    let latency = plugin.latency() as usize;
+    assert_eq!(latency, without + (0.032 * RATE) as usize);
+    // The dry path waits as long: at Dry/Wet 0 the output is the input, the new latency late.
+    let len = RATE as usize / 2;
+    let input = sine(330.0, 0.4, RATE, len);
+    let out = plugin.render(&[input.clone(), input.clone()], len, &[], &[512]);
+    let from = (0.05 * RATE) as usize;
+    for i in from..len {
+        assert_eq!(out[0][i], input[i - latency], "sample {i}");
+    }
+    // nice-plug tells the host of the new latency with one more restart; after it, none.
+    plugin.take_restart_request();
+    plugin.activate(RATE, 512).unwrap();
+    plugin.render(&[vec![0.0; 512], vec![0.0; 512]], 512, &[], &[512]);
+    assert!(
+        !plugin.take_restart_request(),
+        "asked again with the knob unchanged"
+    );
+    assert_eq!(plugin.latency() as usize, latency);
 }
 
 #[test]

@@ -156,7 +156,10 @@ fn a_buzzing_hum_in_a_quiet_room_is_learnt_and_gives_silence() {
     // hiss 20 dB under it: in the heard band the buzz is as periodic as a note, so only knowing
     // it for the mains tells them apart. The effect learns it in its first half second; what
     // it played meanwhile has faded by 1.25 s.
-    let buzz = hum(len, &[(50.0, 1.0), (100.0, 0.5), (150.0, 0.3), (200.0, 0.2)]);
+    let buzz = hum(
+        len,
+        &[(50.0, 1.0), (100.0, 0.5), (150.0, 0.3), (200.0, 0.2)],
+    );
     let room = mix(&pink_noise(len, -70.0, 13), &buzz);
     let sounding = sing_over(room, Some(0.0));
     let quiet = sounding(1.5, 3.5);

@@ -25,7 +25,10 @@ impl Biquad {
         let w = std::f64::consts::TAU * hz / sample_rate as f64;
         let alpha = w.sin() * (hz / bandwidth_hz).recip() / 2.0;
         let cos = w.cos();
-        Self::normalised([1.0, -2.0 * cos, 1.0], [1.0 + alpha, -2.0 * cos, 1.0 - alpha])
+        Self::normalised(
+            [1.0, -2.0 * cos, 1.0],
+            [1.0 + alpha, -2.0 * cos, 1.0 - alpha],
+        )
     }
 
     fn normalised(b: [f64; 3], a: [f64; 3]) -> Self {

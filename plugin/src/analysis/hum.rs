@@ -199,8 +199,8 @@ impl HumNotch {
         let mut present = [false; LINES];
         for (here, line) in present.iter_mut().zip(&self.lines) {
             let power = line.probes[0].power();
-            let neighbours = line.probes[1..].iter().map(Probe::power).sum::<f64>()
-                / NEIGHBOURS_HZ.len() as f64;
+            let neighbours =
+                line.probes[1..].iter().map(Probe::power).sum::<f64>() / NEIGHBOURS_HZ.len() as f64;
             *here = power > floor && power >= LINE_OVER_NEIGHBOURS * neighbours;
         }
         // A multiple counts only beside its family's fundamental: a note's fading harmonic near
@@ -235,7 +235,10 @@ impl HumNotch {
 
     /// The lines notched now, in hertz.
     pub fn notched_hz(&self) -> impl Iterator<Item = f64> + '_ {
-        self.lines.iter().filter(|l| l.notch.is_some()).map(|l| l.hz)
+        self.lines
+            .iter()
+            .filter(|l| l.notch.is_some())
+            .map(|l| l.hz)
     }
 
     /// Starts the look under way afresh and silences the notches' memory. What was learnt
@@ -281,7 +284,8 @@ mod tests {
 
     fn room(noise: &mut WhiteNoise, t: f32, mains: f32) -> f32 {
         // -50 dBFS of hum with a weaker 3rd and 5th, as a ground loop gives, over -60 dBFS hiss.
-        let hum = (TAU * mains * t).sin() + 0.5 * (TAU * 3.0 * mains * t).sin()
+        let hum = (TAU * mains * t).sin()
+            + 0.5 * (TAU * 3.0 * mains * t).sin()
             + 0.3 * (TAU * 5.0 * mains * t).sin();
         0.003_2 * hum + 0.001 * noise.next_sample()
     }
@@ -312,9 +316,17 @@ mod tests {
         run(&mut hum, sr, 1.5, |t| room(&mut noise, t, 50.0), |_| false);
         let hum_only = |t: f32| 0.003_2 * (TAU * 50.0 * t).sin();
         let out = run(&mut hum, sr, 1.0, hum_only, |_| false);
-        assert!(rms(&out[24_000..]) < 0.01 * 0.003_2, "{}", rms(&out[24_000..]));
+        assert!(
+            rms(&out[24_000..]) < 0.01 * 0.003_2,
+            "{}",
+            rms(&out[24_000..])
+        );
         // A 110 Hz note's partials fall between the lines (330, 550 Hz...) and come through.
-        let note = |t: f32| (1..=5).map(|k| (TAU * 110.0 * k as f32 * t).sin()).sum::<f32>();
+        let note = |t: f32| {
+            (1..=5)
+                .map(|k| (TAU * 110.0 * k as f32 * t).sin())
+                .sum::<f32>()
+        };
         let out = run(&mut hum, sr, 1.0, note, |_| true);
         let input: Vec<f32> = (0..out.len()).map(|i| note(i as f32 / sr)).collect();
         let ratio = rms(&out[24_000..]) / rms(&input[24_000..]);
@@ -327,11 +339,21 @@ mod tests {
         let mut hum = HumNotch::new(sr);
         let mut noise = WhiteNoise::new(11);
         // A minute of hiss: 300 looks at random noise floors must find no line in 3 in a row.
-        run(&mut hum, sr, 60.0, |_| 0.01 * noise.next_sample(), |_| false);
+        run(
+            &mut hum,
+            sr,
+            60.0,
+            |_| 0.01 * noise.next_sample(),
+            |_| false,
+        );
         assert_eq!(hum.notched_hz().count(), 0);
         // A long note on 100 Hz (lines of both grids among its harmonics), called periodic as
         // the analysis does: no look counts while it plays.
-        let note = |t: f32| (1..=6).map(|k| (TAU * 100.0 * k as f32 * t).sin()).sum::<f32>();
+        let note = |t: f32| {
+            (1..=6)
+                .map(|k| (TAU * 100.0 * k as f32 * t).sin())
+                .sum::<f32>()
+        };
         run(&mut hum, sr, 3.0, note, |_| true);
         assert_eq!(hum.notched_hz().count(), 0);
     }
@@ -347,7 +369,13 @@ mod tests {
         hum.clear();
         assert_eq!(hum.notched_hz().count(), 3);
         // 10 looks of 200 ms without hum.
-        run(&mut hum, sr, 2.5, |_| 0.001 * noise.next_sample(), |_| false);
+        run(
+            &mut hum,
+            sr,
+            2.5,
+            |_| 0.001 * noise.next_sample(),
+            |_| false,
+        );
         assert_eq!(hum.notched_hz().count(), 0);
     }
 }

@@ -6,6 +6,7 @@ pub mod biquad;
 pub mod features;
 pub mod history;
 pub mod hum;
+pub mod lookahead;
 pub mod loudness;
 pub mod periodicity;
 pub mod pitch;

@@ -10,6 +10,7 @@ use super::plan::{Counts, FramePlan, Planning, VoicePlan};
 use super::voicing::Voicing;
 use super::Params;
 use crate::analysis::features::{Analyzer, Features};
+use crate::analysis::lookahead::{self, LookAhead};
 use crate::analysis::pitch::PitchConfig;
 use crate::control::retune::{RetuneSettings, Retuner};
 use crate::control::transcribe::{NoteOut, Transcriber};
@@ -28,6 +29,8 @@ const GAIN_RAMP_SECONDS: f32 = 0.02;
 
 pub struct Effect {
     analyzer: Analyzer,
+    /// The wait for each note's pitch to settle, set when built (it sets the latency).
+    lookahead: LookAhead,
     voicing: Voicing,
     input_gain: LinearSmoother,
     pitch: PitchConfig,
@@ -51,6 +54,10 @@ impl Effect {
         let pitch = params.pitch;
         Self {
             analyzer: Analyzer::new(sample_rate, pitch),
+            lookahead: LookAhead::new(lookahead::frames_for_ms(
+                params.look_ahead_ms,
+                FRAME_RATE_HZ,
+            )),
             voicing: Voicing::default(),
             input_gain: LinearSmoother::new(
                 db_to_gain(params.input_gain_db),
@@ -70,6 +77,17 @@ impl Effect {
 
     pub fn last_features(&self) -> Option<Features> {
         self.last_features
+    }
+
+    /// From an input onset to its effect on the output: the analysis's, and the look-ahead's
+    /// wait.
+    pub fn latency_seconds(&self) -> f32 {
+        ANALYSIS_LATENCY_SECONDS + self.lookahead.frames() as f32 / FRAME_RATE_HZ as f32
+    }
+
+    /// Whether the look-ahead `params` ask for is another than this one was built with.
+    pub fn look_ahead_differs(&self, params: &Params) -> bool {
+        lookahead::frames_for_ms(params.look_ahead_ms, FRAME_RATE_HZ) != self.lookahead.frames()
     }
 
     /// Samples `from..to` of the input, after the input gain and mixed to mono, go to the
@@ -126,7 +144,7 @@ impl Effect {
 
     /// At a frame boundary: the features of the input up to here, and what the voice plays.
     pub fn plan(&mut self, p: &mut Planning) -> FramePlan {
-        let mut features = self.analyzer.analyze();
+        let mut features = self.lookahead.push(self.analyzer.analyze());
         self.last_features = Some(features);
         if !(features.loudness_db >= self.gate_db) {
             // Under the gate: silence, whatever the tracker thinks it hears.
@@ -193,6 +211,7 @@ impl Effect {
         let heard = &mut self.heard;
         self.transcriber.stop(&mut |e| heard[0] = Some(e));
         self.analyzer.reset();
+        self.lookahead.clear();
         self.voicing.reset();
         self.retuner.reset();
         self.input_gain.reset(db_to_gain(input_gain_db));

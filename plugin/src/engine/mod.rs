@@ -50,7 +50,7 @@ use crate::control::transcribe::NoteOut;
 use crate::dsp::synth::SynthConfig;
 use crate::limits::{FRAME_RATE_HZ, MAX_SAMPLE_RATE, MAX_VOICES, MIN_SAMPLE_RATE};
 use crate::model::inference::{Link, JOB_FRAMES};
-use effect::{Effect, ANALYSIS_LATENCY_SECONDS};
+use effect::Effect;
 use instrument::Instrument;
 use output::Output;
 use plan::{Counts, Cursor, FramePlan, Planning, Plans};
@@ -215,7 +215,7 @@ impl Engine {
                 2,
             ),
         };
-        let latency = latency_samples(setup.mode, sample_rate, timbre.latency_frames());
+        let latency = latency_samples(&performer, sample_rate, timbre.latency_frames());
         let mut engine = Self {
             performer,
             plans: Plans::new(2 * JOB_FRAMES + 4),
@@ -255,7 +255,20 @@ impl Engine {
 
     /// Samples between an input (or note-on) and its effect on the output.
     pub fn latency_samples(&self) -> u32 {
-        latency_samples(self.mode(), self.sample_rate, self.timbre.latency_frames())
+        latency_samples(
+            &self.performer,
+            self.sample_rate,
+            self.timbre.latency_frames(),
+        )
+    }
+
+    /// Whether `params` need another engine: the effect's look-ahead sets the latency, which a
+    /// host takes only at activation.
+    pub fn needs_rebuild(&self, params: &Params) -> bool {
+        match &self.performer {
+            Performer::Effect(e) => e.look_ahead_differs(params),
+            Performer::Instrument(_) => false,
+        }
     }
 
     /// The features the effect analysed at the last frame boundary.
@@ -724,12 +737,12 @@ impl Engine {
     }
 }
 
-/// The latency of `mode` at `sample_rate` with `frames` of decoder latency.
-fn latency_samples(mode: Mode, sample_rate: f32, frames: u64) -> u32 {
+/// The latency of `performer` at `sample_rate` with `frames` of decoder latency.
+fn latency_samples(performer: &Performer, sample_rate: f32, frames: u64) -> u32 {
     let decoder = frames as f32 * sample_rate / FRAME_RATE_HZ as f32;
-    let analysis = match mode {
-        Mode::Instrument => 0.0,
-        Mode::Effect => ANALYSIS_LATENCY_SECONDS * sample_rate,
+    let analysis = match performer {
+        Performer::Instrument(_) => 0.0,
+        Performer::Effect(e) => e.latency_seconds() * sample_rate,
     };
     (analysis + decoder).round() as u32
 }

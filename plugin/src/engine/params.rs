@@ -63,6 +63,9 @@ pub struct Params {
     pub fine_tune_cents: f32,
     pub pitch_glide_seconds: f32,
     pub correction: Correction,
+    /// Effect: how long (ms) it waits for a note's pitch to settle (`analysis::lookahead`),
+    /// which adds to its latency. Taken when the engine is built: a change restarts the plugin.
+    pub look_ahead_ms: f32,
 }
 
 /// Pitch correction to a scale, as the knobs set it.
@@ -153,6 +156,7 @@ impl Default for Params {
             fine_tune_cents: 0.0,
             pitch_glide_seconds: 0.0,
             correction: Correction::default(),
+            look_ahead_ms: 0.0,
         }
     }
 }
@@ -230,6 +234,7 @@ knobs! {
     CustomScale(u16) => correction.custom;
     CorrectionStrength(f32) => correction.strength;
     RetuneSeconds(f32) => correction.retune_seconds;
+    LookAheadMs(f32) => look_ahead_ms;
 }
 
 impl ParamChange {

@@ -44,6 +44,7 @@ const HELP: &[(&str, &str)] = &[
     ("min_f0", "The lowest pitch the effect listens for. Set it just under the lowest note sung or played: lower settings react a little later."),
     ("max_f0", "The highest pitch the effect listens for."),
     ("gate", "Input quieter than this is silence: set it just over the room's noise, so that nothing plays between phrases."),
+    ("look_ahead", "Waits this long for each note's pitch to settle, so that a note starts on its pitch instead of sliding into it from the attack's first guess. It adds to the latency (the host compensates when it plays back a track); keep it at 0 when you play live. Changing it restarts the plugin."),
     ("dry_wet", "How much of what you hear is the instrument; the rest is your input, delayed to line up with it."),
     // Pitch
     ("shift", "Plays everything this many semitones higher or lower (12 is an octave)."),

@@ -13,6 +13,7 @@
 
 use super::model_choice::ModelChoice;
 use super::shell::EngineParams;
+use crate::analysis::lookahead::MAX_FRAMES;
 use crate::control::performance::{Aftertouch, EnvelopeSource, VoiceMode};
 use crate::editor::EditorState;
 use crate::engine::params::ScaleChoice;
@@ -48,6 +49,9 @@ fn skewed(
     .with_unit(unit)
     .with_value_to_string(formatters::v2s_f32_rounded(0))
 }
+
+/// A control frame's length, in ms: the look-ahead waits in whole frames.
+const FRAME_MS: f32 = 1000.0 / crate::limits::FRAME_RATE_HZ as f32;
 
 fn time_ms(name: &str, default: f32, min: f32, max: f32) -> FloatParam {
     skewed(name, default, (min, max), -2.0, " ms")
@@ -648,6 +652,9 @@ pub struct InputParams {
     pub gate: FloatParam,
     #[id = "dry_wet"]
     pub dry_wet: FloatParam,
+    /// Sets the latency, so a change restarts the plugin: not automatable.
+    #[id = "look_ahead"]
+    pub look_ahead: FloatParam,
 }
 
 /// What the effect does to the pitch it tracks: glide, correction to a scale, shift.
@@ -742,6 +749,9 @@ const INPUT_KNOBS: &[Knob<InputParams>] = &[
     }),
     ("gate", |p, n| ParamChange::GateDb(plain(&p.gate, n))),
     ("dry_wet", |p, n| ParamChange::DryWet(plain(&p.dry_wet, n))),
+    ("look_ahead", |p, n| {
+        ParamChange::LookAheadMs(plain(&p.look_ahead, n))
+    }),
 ];
 
 impl Default for InputParams {
@@ -753,6 +763,15 @@ impl Default for InputParams {
             max_f0: pitch_hz("Highest Pitch", d.pitch.max_hz, 200.0, 2000.0),
             gate: gain_db("Gate", d.gate_db, -80.0, -20.0),
             dry_wet: mix("Dry/Wet", d.dry_wet),
+            look_ahead: linear(
+                "Pitch Look-Ahead",
+                d.look_ahead_ms,
+                (0.0, MAX_FRAMES as f32 * FRAME_MS),
+                " ms",
+                0,
+            )
+            .with_step_size(FRAME_MS)
+            .non_automatable(),
         }
     }
 }

@@ -237,6 +237,13 @@ impl Runner {
         };
         self.telemetry.set_watching(self.window.is_open());
         let channels = buffer.as_slice();
+        // A look-ahead other than the engine's changes the latency, which hosts take only at
+        // activation: restart as for a model swap, playing on meanwhile.
+        let rebuild = self.engine.as_ref().is_some_and(|e| e.needs_rebuild(&now));
+        if rebuild && !self.restart_requested {
+            context.request_restart();
+            self.restart_requested = true;
+        }
         match &mut self.engine {
             Some(engine) => {
                 engine.set_rendering(rendering);

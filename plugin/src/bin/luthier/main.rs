@@ -56,6 +56,10 @@ enum Command {
         /// Highest f0 to look for, in Hz.
         #[arg(long, default_value_t = PitchConfig::default().max_hz)]
         max_f0: f32,
+        /// Wait this long (ms, up to 32) for each note's pitch to settle, as the effect's Pitch
+        /// Look-Ahead does: a note's first frames take the pitch it settles on.
+        #[arg(long, default_value_t = 0.0)]
+        look_ahead_ms: f32,
     },
     /// Play a WAV file (tone transfer) or a MIDI file through a model, with the plugin's engine
     /// rendering offline (repeatable bit for bit). Writes 32-bit float WAV, aligned with the
@@ -100,6 +104,10 @@ enum Command {
         /// Highest f0 to look for, in Hz.
         #[arg(long, default_value_t = PitchConfig::default().max_hz)]
         max_f0: f32,
+        /// Wait this long (ms, up to 32) for each note's pitch to settle, as the effect's Pitch
+        /// Look-Ahead does: a note's first frames take the pitch it settles on.
+        #[arg(long, default_value_t = 0.0)]
+        look_ahead_ms: f32,
     },
     /// List every knob of the instrument (or, with --effect, of the effect) that --set takes:
     /// its group, name, range and default.
@@ -158,7 +166,8 @@ fn run(cli: Cli) -> Result<()> {
             out,
             min_f0,
             max_f0,
-        } => transcribe(&input, &out, min_f0, max_f0),
+            look_ahead_ms,
+        } => transcribe(&input, &out, min_f0, max_f0, look_ahead_ms),
         Command::Params { effect } => {
             let mode = if effect {
                 luthier::engine::Mode::Effect
@@ -174,6 +183,7 @@ fn run(cli: Cli) -> Result<()> {
             frame_rate,
             min_f0,
             max_f0,
+            look_ahead_ms,
         } => {
             if !(1..=1000).contains(&frame_rate) {
                 bail!(
@@ -183,6 +193,7 @@ fn run(cli: Cli) -> Result<()> {
             if !(min_f0 >= 20.0 && max_f0 <= 5000.0 && min_f0 * 1.5 <= max_f0) {
                 bail!("need 20 <= --min-f0 and --max-f0 <= 5000 Hz, with --max-f0 at least 1.5 x --min-f0");
             }
+            let look_ahead = look_ahead_frames(look_ahead_ms, frame_rate)?;
             let (samples, sample_rate) = read_mono(&input)?;
             let pitch = PitchConfig {
                 min_hz: min_f0,
@@ -194,6 +205,7 @@ fn run(cli: Cli) -> Result<()> {
                 bar.set_position(done as u64)
             });
             bar.finish_and_clear();
+            let features = luthier::analysis::lookahead::apply(&features, look_ahead);
             write_csv(&out, &features, frame_rate)?;
             eprintln!(
                 "{} frames from {} ({:.1} s at {sample_rate} Hz) -> {}",
@@ -270,7 +282,24 @@ fn check_exact(engine: &luthier::engine::Engine) -> Result<()> {
 /// Ticks per second of the MIDI files written: 480 per beat at 120 bpm.
 const TICKS_PER_SECOND: f64 = 960.0;
 
-fn transcribe(input: &Path, out: &Path, min_f0: f32, max_f0: f32) -> Result<()> {
+/// A look-ahead in milliseconds as whole frames at `frame_rate` (the most the effect allows:
+/// as many frames as it waits at its own rate).
+fn look_ahead_frames(ms: f32, frame_rate: u32) -> Result<usize> {
+    use luthier::analysis::lookahead::MAX_FRAMES;
+    let most = MAX_FRAMES as f32 * 1000.0 / luthier::limits::FRAME_RATE_HZ as f32;
+    if !(0.0..=most).contains(&ms) {
+        bail!("--look-ahead-ms must be between 0 and {most} ms, not {ms}");
+    }
+    Ok(luthier::analysis::lookahead::frames_for_ms(ms, frame_rate))
+}
+
+fn transcribe(
+    input: &Path,
+    out: &Path,
+    min_f0: f32,
+    max_f0: f32,
+    look_ahead_ms: f32,
+) -> Result<()> {
     use luthier::control::transcribe::{
         NoteOut, Transcriber, BEND_RANGE_RPN, BEND_RANGE_SEMITONES,
     };
@@ -290,11 +319,13 @@ fn transcribe(input: &Path, out: &Path, min_f0: f32, max_f0: f32) -> Result<()> 
         ..PitchConfig::default()
     };
     let frame_rate = luthier::limits::FRAME_RATE_HZ;
+    let look_ahead = look_ahead_frames(look_ahead_ms, frame_rate)?;
     let bar = progress(samples.len() as u64);
     let features = extract(&samples, sample_rate, frame_rate, pitch, |done| {
         bar.set_position(done as u64)
     });
     bar.finish_and_clear();
+    let features = luthier::analysis::lookahead::apply(&features, look_ahead);
     let channel = u4::new(0);
     let mut events: Vec<(u64, MidiMessage)> = Vec::new();
     // The range the bends are written for, first.
