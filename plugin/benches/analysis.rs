@@ -34,19 +34,27 @@ fn phrase() -> Vec<f32> {
         .collect()
 }
 
-/// What the effect does per second: push each segment, analyse at each boundary.
-fn analyse(analyzer: &mut Analyzer, x: &[f32]) -> f32 {
+/// Runs `per_frame` on each segment of `x` in turn, as the effect meets them, and sums what it
+/// gives (so that nothing is optimised away).
+fn per_segment(x: &[f32], mut per_frame: impl FnMut(&[f32]) -> f32) -> f32 {
     let mut seg = Segment::first(SR, FR);
     let (mut pos, mut acc) = (0, 0.0);
     while pos < x.len() {
         let end = (pos + seg.len()).min(x.len());
-        analyzer.push(&x[pos..end]);
-        let f = analyzer.analyze();
-        acc += f.f0_hz + f.loudness_db;
+        acc += per_frame(&x[pos..end]);
         pos = end;
         seg = seg.next();
     }
     acc
+}
+
+/// What the effect does per second: push each segment, analyse at each boundary.
+fn analyse(analyzer: &mut Analyzer, x: &[f32]) -> f32 {
+    per_segment(x, |segment| {
+        analyzer.push(segment);
+        let f = analyzer.analyze();
+        f.f0_hz + f.loudness_db
+    })
 }
 
 /// The baseline: YIN's CMNDF with the difference function summed directly, same window.
@@ -85,16 +93,10 @@ fn benches(c: &mut Criterion) {
     let mut periodicity = Periodicity::new(SR as f32, 40.0);
     group.bench_function("periodicity", |b| {
         b.iter(|| {
-            let mut seg = Segment::first(SR, FR);
-            let (mut pos, mut acc) = (0, 0.0);
-            while pos < x.len() {
-                let end = (pos + seg.len()).min(x.len());
-                periodicity.push(black_box(&x[pos..end]));
-                acc += periodicity.at(196.0);
-                pos = end;
-                seg = seg.next();
-            }
-            acc
+            per_segment(&x, |segment| {
+                periodicity.push(black_box(segment));
+                periodicity.at(196.0)
+            })
         })
     });
     let mut hum = HumNotch::new(SR as f32);
@@ -118,19 +120,13 @@ fn benches(c: &mut Criterion) {
     let mut scratch = vec![0.0f32; 2 * (SR / FR) as usize];
     group.bench_function("hum", |b| {
         b.iter(|| {
-            let mut seg = Segment::first(SR, FR);
-            let (mut pos, mut acc) = (0, 0.0);
-            while pos < x.len() {
-                let end = (pos + seg.len()).min(x.len());
-                let block = &mut scratch[..end - pos];
-                block.copy_from_slice(&x[pos..end]);
+            per_segment(&x, |segment| {
+                let block = &mut scratch[..segment.len()];
+                block.copy_from_slice(segment);
                 hum.filter(black_box(block));
                 hum.observe(196.0, false);
-                acc += block[0];
-                pos = end;
-                seg = seg.next();
-            }
-            acc
+                block[0]
+            })
         })
     });
     let tracker = PitchTracker::new(SR as f32, PitchConfig::default());

@@ -97,6 +97,16 @@ fn hum(len: usize, harmonics: &[(f64, f32)]) -> Vec<f32> {
         })
 }
 
+/// Nothing of the output sounds between two times (s); `what` names what would have played.
+fn silent(sounding: &impl Fn(f64, f64) -> f64, from: f64, to: f64, what: &str) {
+    let share = sounding(from, to);
+    assert!(
+        share == 0.0,
+        "{what} played: {:.2} % of the samples from {from} s to {to} s sound",
+        share * 100.0
+    );
+}
+
 fn mix(a: &[f32], b: &[f32]) -> Vec<f32> {
     a.iter().zip(b).map(|(x, y)| x + y).collect()
 }
@@ -106,19 +116,9 @@ fn room_noise_gives_silence_and_a_note_over_it_still_plays() {
     let len = (5.0 * RATE) as usize;
     let room = mix(&pink_noise(len, -50.0, 7), &hum(len, &[(50.0, 1.0)]));
     let sounding = sing_over(room, None);
-    let quiet = sounding(1.5, 3.5);
-    assert!(
-        quiet == 0.0,
-        "the room played: {:.1} % of the samples from 1.5 s sound",
-        quiet * 100.0
-    );
+    silent(&sounding, 1.5, 3.5, "the room");
     the_note_plays(&sounding);
-    let after = sounding(4.8, 5.0);
-    assert!(
-        after == 0.0,
-        "after the note the room played on: {:.1} %",
-        after * 100.0
-    );
+    silent(&sounding, 4.8, 5.0, "after the note, the room");
 }
 
 #[test]
@@ -140,12 +140,7 @@ fn hum_in_the_pitch_range_and_breaths_give_silence_from_the_start() {
     }
     // The bottom of Lowest Pitch's range, 40 Hz: the hum's 50 Hz is a pitch the tracker seeks.
     let sounding = sing_over(room, Some(0.0));
-    let quiet = sounding(0.0, 3.5);
-    assert!(
-        quiet == 0.0,
-        "the hum or a breath played: {:.2} % of the samples before the note sound",
-        quiet * 100.0
-    );
+    silent(&sounding, 0.0, 3.5, "the hum or a breath");
     the_note_plays(&sounding);
 }
 
@@ -162,11 +157,6 @@ fn a_buzzing_hum_in_a_quiet_room_is_learnt_and_gives_silence() {
     );
     let room = mix(&pink_noise(len, -70.0, 13), &buzz);
     let sounding = sing_over(room, Some(0.0));
-    let quiet = sounding(1.5, 3.5);
-    assert!(
-        quiet == 0.0,
-        "the buzz played: {:.2} % of the samples from 1.5 s to the note sound",
-        quiet * 100.0
-    );
+    silent(&sounding, 1.5, 3.5, "the buzz");
     the_note_plays(&sounding);
 }

@@ -18,6 +18,9 @@ use super::periodicity::PERIODIC;
 /// The longest wait, in frames (32 ms at 250 frames a second).
 pub const MAX_FRAMES: usize = 8;
 
+/// The longest wait in milliseconds, at the plugin's frame rate.
+pub const MAX_MS: f32 = MAX_FRAMES as f32 * 1000.0 / crate::limits::FRAME_RATE_HZ as f32;
+
 /// The wait for `ms` milliseconds at `frame_rate`, in whole frames (at most MAX_FRAMES).
 pub fn frames_for_ms(ms: f32, frame_rate: u32) -> usize {
     let frames = (ms.max(0.0) * frame_rate as f32 / 1000.0).round();

@@ -13,7 +13,7 @@
 
 use super::model_choice::ModelChoice;
 use super::shell::EngineParams;
-use crate::analysis::lookahead::MAX_FRAMES;
+use crate::analysis::lookahead::MAX_MS;
 use crate::control::performance::{Aftertouch, EnvelopeSource, VoiceMode};
 use crate::editor::EditorState;
 use crate::engine::params::ScaleChoice;
@@ -763,15 +763,9 @@ impl Default for InputParams {
             max_f0: pitch_hz("Highest Pitch", d.pitch.max_hz, 200.0, 2000.0),
             gate: gain_db("Gate", d.gate_db, -80.0, -20.0),
             dry_wet: mix("Dry/Wet", d.dry_wet),
-            look_ahead: linear(
-                "Pitch Look-Ahead",
-                d.look_ahead_ms,
-                (0.0, MAX_FRAMES as f32 * FRAME_MS),
-                " ms",
-                0,
-            )
-            .with_step_size(FRAME_MS)
-            .non_automatable(),
+            look_ahead: linear("Pitch Look-Ahead", d.look_ahead_ms, (0.0, MAX_MS), " ms", 0)
+                .with_step_size(FRAME_MS)
+                .non_automatable(),
         }
     }
 }

@@ -285,10 +285,9 @@ const TICKS_PER_SECOND: f64 = 960.0;
 /// A look-ahead in milliseconds as whole frames at `frame_rate` (the most the effect allows:
 /// as many frames as it waits at its own rate).
 fn look_ahead_frames(ms: f32, frame_rate: u32) -> Result<usize> {
-    use luthier::analysis::lookahead::MAX_FRAMES;
-    let most = MAX_FRAMES as f32 * 1000.0 / luthier::limits::FRAME_RATE_HZ as f32;
-    if !(0.0..=most).contains(&ms) {
-        bail!("--look-ahead-ms must be between 0 and {most} ms, not {ms}");
+    use luthier::analysis::lookahead::MAX_MS;
+    if !(0.0..=MAX_MS).contains(&ms) {
+        bail!("--look-ahead-ms must be between 0 and {MAX_MS} ms, not {ms}");
     }
     Ok(luthier::analysis::lookahead::frames_for_ms(ms, frame_rate))
 }
