@@ -472,6 +472,90 @@ fn render_takes_presets_and_knobs_as_the_editor_shows_them() {
     assert!(String::from_utf8_lossy(&listed.stdout).contains("Lowest Pitch"));
 }
 
+/// A MIDI file's note ons and offs (seconds, key) and pitch bends (seconds, -1..1).
+type Timed<T> = Vec<(f64, T)>;
+fn midi_notes(mid: &Path) -> (Timed<u8>, Timed<u8>, Timed<f32>) {
+    let bytes = std::fs::read(mid).unwrap();
+    let smf = midly::Smf::parse(&bytes).unwrap();
+    let midly::Timing::Metrical(tpq) = smf.header.timing else {
+        panic!("timing")
+    };
+    let seconds_per_tick = 0.5 / tpq.as_int() as f64;
+    let (mut now, mut ons, mut offs, mut bends) = (0u64, Vec::new(), Vec::new(), Vec::new());
+    for event in &smf.tracks[0] {
+        now += event.delta.as_int() as u64;
+        let t = now as f64 * seconds_per_tick;
+        if let midly::TrackEventKind::Midi { message, .. } = event.kind {
+            match message {
+                midly::MidiMessage::NoteOn { key, vel } if vel > 0 => ons.push((t, key.as_int())),
+                midly::MidiMessage::NoteOff { key, .. } => offs.push((t, key.as_int())),
+                midly::MidiMessage::PitchBend { bend } => bends.push((t, bend.as_f32())),
+                _ => {}
+            }
+        }
+    }
+    (ons, offs, bends)
+}
+
+#[test]
+fn transcribe_joins_a_lead_in_to_the_note_it_runs_into_unless_asked_for_the_live_stream() {
+    // 60 ms a semitone under A3, then A3 for half a second, one continuous tone.
+    let rate = 48_000u32;
+    let wav = scratch("scoop.wav");
+    let tone = move |i: usize, _| -> f32 {
+        let t = i as f64 / rate as f64 - 0.1;
+        let phase = match t {
+            t if t < 0.0 => return 0.0,
+            t if t < 0.06 => 207.652 * t,
+            t if t < 0.56 => 207.652 * 0.06 + 220.0 * (t - 0.06),
+            _ => return 0.0,
+        };
+        (1..=6)
+            .map(|k| (std::f64::consts::TAU * k as f64 * phase).sin() / k as f64)
+            .sum::<f64>() as f32
+            * 0.3
+    };
+    write_wav(&wav, rate, 1, 16, tone, (0.8 * rate as f64) as usize);
+    let mid = scratch("scoop.mid");
+    let transcribe = |extra: &[&str]| {
+        let mut args = vec![
+            "transcribe",
+            wav.to_str().unwrap(),
+            "-o",
+            mid.to_str().unwrap(),
+        ];
+        args.extend(extra);
+        let result = luthier(&args);
+        assert!(
+            result.status.success(),
+            "{}",
+            String::from_utf8_lossy(&result.stderr)
+        );
+        midi_notes(&mid)
+    };
+    let keys = |ons: &[(f64, u8)]| ons.iter().map(|o| o.1).collect::<Vec<_>>();
+    let (live, _, _) = transcribe(&["--min-note-ms", "0"]);
+    assert_eq!(keys(&live), [56, 57], "{live:?}");
+    let (ons, offs, bends) = transcribe(&[]);
+    assert_eq!(keys(&ons), [57], "{ons:?}");
+    assert_eq!(keys(&offs), [57], "{offs:?}");
+    assert!((ons[0].0 - live[0].0).abs() < 1e-9, "{ons:?} {live:?}");
+    // The lead-in plays a semitone under the key: -0.5 of a +-2 st wheel.
+    let first = bends.iter().find(|b| b.0 >= ons[0].0).unwrap();
+    assert!((first.1 + 0.5).abs() < 0.02, "{bends:?}");
+    let bad = luthier(&[
+        "transcribe",
+        wav.to_str().unwrap(),
+        "-o",
+        mid.to_str().unwrap(),
+        "--min-note-ms",
+        "5000",
+    ]);
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr)
+        .contains("--min-note-ms must be between 0 and 1000 ms"));
+}
+
 #[test]
 fn transcribe_writes_the_notes_it_hears_on_time() {
     // A3 for 0.5 s from 0.1 s, silence, C4 with a 30 ct vibrato for 0.6 s from 0.8 s.
@@ -509,25 +593,7 @@ fn transcribe_writes_the_notes_it_hears_on_time() {
         "{}",
         String::from_utf8_lossy(&result.stderr)
     );
-    let bytes = std::fs::read(&mid).unwrap();
-    let smf = midly::Smf::parse(&bytes).unwrap();
-    let midly::Timing::Metrical(tpq) = smf.header.timing else {
-        panic!("timing")
-    };
-    let seconds_per_tick = 0.5 / tpq.as_int() as f64;
-    let (mut now, mut ons, mut offs, mut bends) = (0u64, Vec::new(), Vec::new(), Vec::new());
-    for event in &smf.tracks[0] {
-        now += event.delta.as_int() as u64;
-        let t = now as f64 * seconds_per_tick;
-        if let midly::TrackEventKind::Midi { message, .. } = event.kind {
-            match message {
-                midly::MidiMessage::NoteOn { key, vel } if vel > 0 => ons.push((t, key.as_int())),
-                midly::MidiMessage::NoteOff { key, .. } => offs.push((t, key.as_int())),
-                midly::MidiMessage::PitchBend { bend } => bends.push((t, bend.as_f32())),
-                _ => {}
-            }
-        }
-    }
+    let (ons, offs, bends) = midi_notes(&mid);
     assert_eq!(
         ons.iter().map(|o| o.1).collect::<Vec<_>>(),
         [57, 60],

@@ -8,5 +8,6 @@ pub mod expression;
 pub mod performance;
 pub mod retune;
 pub mod scales;
+pub mod take;
 pub mod transcribe;
 pub mod voices;

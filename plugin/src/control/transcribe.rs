@@ -21,7 +21,7 @@ const CHANGE_FRAMES: u32 = 4;
 const START_FRAMES: u32 = 2;
 const AGREE: f32 = 0.3;
 /// A bend is sent when it moved this much since the last (in semitones: about a cent).
-const BEND_STEP: f32 = 0.01;
+pub(crate) const BEND_STEP: f32 = 0.01;
 /// Velocity 127 at this loudness (dB, A-weighted); General MIDI's curve below it.
 const TOP_DB: f32 = -10.0;
 

@@ -108,6 +108,11 @@ enum Command {
         /// Look-Ahead does: a note's first frames take the pitch it settles on.
         #[arg(long, default_value_t = 0.0)]
         look_ahead_ms: f32,
+        /// A note shorter than this (ms) that runs straight into the next becomes the start of
+        /// that note: a scoop, a glide or an attack read an octave off, which the effect sends
+        /// live as a short note on the wrong key. 0 writes what the effect sends, as it is.
+        #[arg(long, default_value_t = luthier::control::take::MIN_NOTE_MS)]
+        min_note_ms: f32,
     },
     /// List every knob of the instrument (or, with --effect, of the effect) that --set takes:
     /// its group, name, range and default.
@@ -167,7 +172,8 @@ fn run(cli: Cli) -> Result<()> {
             min_f0,
             max_f0,
             look_ahead_ms,
-        } => transcribe(&input, &out, min_f0, max_f0, look_ahead_ms),
+            min_note_ms,
+        } => transcribe(&input, &out, min_f0, max_f0, look_ahead_ms, min_note_ms),
         Command::Params { effect } => {
             let mode = if effect {
                 luthier::engine::Mode::Effect
@@ -282,6 +288,9 @@ fn check_exact(engine: &luthier::engine::Engine) -> Result<()> {
 /// Ticks per second of the MIDI files written: 480 per beat at 120 bpm.
 const TICKS_PER_SECOND: f64 = 960.0;
 
+/// The longest `--min-note-ms`: past a second, it would join real notes, not lead-ins.
+const MAX_MIN_NOTE_MS: f32 = 1000.0;
+
 /// A look-ahead in milliseconds as whole frames at `frame_rate` (the most the effect allows:
 /// as many frames as it waits at its own rate).
 fn look_ahead_frames(ms: f32, frame_rate: u32) -> Result<usize> {
@@ -298,10 +307,10 @@ fn transcribe(
     min_f0: f32,
     max_f0: f32,
     look_ahead_ms: f32,
+    min_note_ms: f32,
 ) -> Result<()> {
-    use luthier::control::transcribe::{
-        NoteOut, Transcriber, BEND_RANGE_RPN, BEND_RANGE_SEMITONES,
-    };
+    use luthier::control::take::{transcribe_take, TakeFrame};
+    use luthier::control::transcribe::{NoteOut, BEND_RANGE_RPN, BEND_RANGE_SEMITONES};
     use luthier::engine::voicing::Voicing;
     use midly::num::{u14, u15, u28, u4, u7};
     use midly::{
@@ -311,14 +320,17 @@ fn transcribe(
     if !(min_f0 >= 20.0 && max_f0 <= 5000.0 && min_f0 * 1.5 <= max_f0) {
         bail!("need 20 <= --min-f0 and --max-f0 <= 5000 Hz, with --max-f0 at least 1.5 x --min-f0");
     }
+    if !(0.0..=MAX_MIN_NOTE_MS).contains(&min_note_ms) {
+        bail!("--min-note-ms must be between 0 and {MAX_MIN_NOTE_MS} ms, not {min_note_ms}");
+    }
+    let frame_rate = luthier::limits::FRAME_RATE_HZ;
+    let look_ahead = look_ahead_frames(look_ahead_ms, frame_rate)?;
     let (samples, sample_rate) = read_mono(input)?;
     let pitch = PitchConfig {
         min_hz: min_f0,
         max_hz: max_f0,
         ..PitchConfig::default()
     };
-    let frame_rate = luthier::limits::FRAME_RATE_HZ;
-    let look_ahead = look_ahead_frames(look_ahead_ms, frame_rate)?;
     let bar = progress(samples.len() as u64);
     let features = extract(&samples, sample_rate, frame_rate, pitch, |done| {
         bar.set_position(done as u64)
@@ -337,7 +349,20 @@ fn transcribe(
             },
         ));
     }
-    let (mut voicing, mut transcriber) = (Voicing::default(), Transcriber::default());
+    // As the effect does: the voicing rule's voiced frames, at the pitch it holds.
+    let mut voicing = Voicing::default();
+    let take: Vec<TakeFrame> = features
+        .iter()
+        .map(|f| {
+            let decision = voicing.next(f, false);
+            TakeFrame {
+                voiced: voicing.is_voiced(),
+                f0_hz: decision.f0_hz,
+                loudness_db: f.loudness_db,
+            }
+        })
+        .collect();
+    let min_note_frames = (min_note_ms / 1000.0 * frame_rate as f32).round() as usize;
     let mut notes = 0usize;
     let mut emit = |tick: u64, e: NoteOut, notes: &mut usize| {
         let message = match e {
@@ -361,19 +386,10 @@ fn transcribe(
         };
         events.push((tick, message));
     };
-    for (j, f) in features.iter().enumerate() {
-        // As the effect does: the voicing rule's voiced frames, at the pitch it holds.
-        let decision = voicing.next(f, false);
+    for (j, e) in transcribe_take(&take, min_note_frames) {
         let tick = (j as f64 / frame_rate as f64 * TICKS_PER_SECOND).round() as u64;
-        transcriber.frame(
-            voicing.is_voiced(),
-            decision.f0_hz,
-            f.loudness_db,
-            &mut |e| emit(tick, e, &mut notes),
-        );
+        emit(tick, e, &mut notes);
     }
-    let end = (features.len() as f64 / frame_rate as f64 * TICKS_PER_SECOND).round() as u64;
-    transcriber.stop(&mut |e| emit(end, e, &mut notes));
     let mut track = Vec::with_capacity(events.len() + 2);
     track.push(TrackEvent {
         delta: u28::new(0),
