@@ -44,18 +44,16 @@ pub fn transcribe_take(frames: &[TakeFrame], min_note_frames: usize) -> Vec<(usi
     if min_note_frames == 0 {
         return live;
     }
-    let mut notes = notes_of(&live);
-    let mut i = 0;
-    while i + 1 < notes.len() {
-        let (this, next) = (notes[i], notes[i + 1]);
-        if this.end - this.start < min_note_frames && next.start == this.end {
-            notes[i + 1].start = this.start;
-            notes[i + 1].velocity = this.velocity;
-            notes[i + 1].settled_from = next.start;
-            notes.remove(i);
-        } else {
-            i += 1;
+    let mut notes: Vec<Note> = Vec::new();
+    for mut note in notes_of(&live) {
+        if let Some(last) = notes.last() {
+            if last.end - last.start < min_note_frames && note.start == last.end {
+                note.settled_from = note.start;
+                (note.start, note.velocity) = (last.start, last.velocity);
+                notes.pop();
+            }
         }
+        notes.push(note);
     }
     events_of(&notes, frames)
 }
