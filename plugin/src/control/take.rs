@@ -6,7 +6,7 @@
 //! shortest note kept that runs straight into the next one becomes the start of that note,
 //! with its bends written for the key it settled on. A short note alone (staccato) stays.
 
-use super::transcribe::{NoteOut, Transcriber, BEND_RANGE_SEMITONES, BEND_STEP};
+use super::transcribe::{bend_to, key_number, NoteOut, Transcriber, BEND_RANGE_SEMITONES};
 
 /// The shortest note a file keeps on its own key, in ms (basic-pitch drops notes under 128 ms;
 /// a lead-in here is joined to its note, not dropped). 0 writes the live stream as it is.
@@ -103,16 +103,11 @@ fn events_of(notes: &[Note], frames: &[TakeFrame]) -> Vec<(usize, NoteOut)> {
             if !(f.f0_hz.is_finite() && f.f0_hz > 0.0) {
                 continue;
             }
-            let pitch = (69.0 + 12.0 * (f.f0_hz / 440.0).log2()).clamp(0.0, 127.0);
-            let mut off_key = pitch - note.key as f32;
+            let mut off_key = key_number(f.f0_hz) - note.key as f32;
             if j < note.settled_from && off_key.abs() > BEND_RANGE_SEMITONES {
                 off_key -= 12.0 * (off_key / 12.0).round();
             }
-            let b = off_key.clamp(-BEND_RANGE_SEMITONES, BEND_RANGE_SEMITONES);
-            if (b - bend).abs() >= BEND_STEP {
-                bend = b;
-                events.push((j, NoteOut::Bend { semitones: b }));
-            }
+            bend_to(&mut bend, off_key, &mut |e| events.push((j, e)));
         }
         events.push((note.end, NoteOut::Off { key: note.key }));
     }

@@ -21,7 +21,7 @@ const CHANGE_FRAMES: u32 = 4;
 const START_FRAMES: u32 = 2;
 const AGREE: f32 = 0.3;
 /// A bend is sent when it moved this much since the last (in semitones: about a cent).
-pub(crate) const BEND_STEP: f32 = 0.01;
+const BEND_STEP: f32 = 0.01;
 /// Velocity 127 at this loudness (dB, A-weighted); General MIDI's curve below it.
 const TOP_DB: f32 = -10.0;
 
@@ -56,6 +56,21 @@ pub fn velocity_of(loudness_db: f32) -> u8 {
     v.round().clamp(1.0, 127.0) as u8
 }
 
+/// The key number (fractional) of a pitch, within MIDI's range.
+pub(crate) fn key_number(f0_hz: f32) -> f32 {
+    (69.0 + 12.0 * (f0_hz / 440.0).log2()).clamp(0.0, 127.0)
+}
+
+/// Sends the bend for a pitch `off_key` semitones from the sounding key (clamped to the bend
+/// range) when it has moved a step from the last one sent, `last`.
+pub(crate) fn bend_to(last: &mut f32, off_key: f32, out: &mut impl FnMut(NoteOut)) {
+    let bend = off_key.clamp(-BEND_RANGE_SEMITONES, BEND_RANGE_SEMITONES);
+    if (bend - *last).abs() >= BEND_STEP {
+        *last = bend;
+        out(NoteOut::Bend { semitones: bend });
+    }
+}
+
 impl Transcriber {
     /// One frame: voiced (and at `f0_hz`, `loudness_db`) or not. What changes goes to `out`.
     pub fn frame(
@@ -69,7 +84,7 @@ impl Transcriber {
             self.stop(out);
             return;
         }
-        let note = (69.0 + 12.0 * (f0_hz / 440.0).log2()).clamp(0.0, 127.0);
+        let note = key_number(f0_hz);
         let nearest = note.round() as u8;
         let key = match self.key {
             None => {
@@ -103,11 +118,7 @@ impl Transcriber {
                 key
             }
         };
-        let bend = (note - key as f32).clamp(-BEND_RANGE_SEMITONES, BEND_RANGE_SEMITONES);
-        if (bend - self.bend).abs() >= BEND_STEP {
-            self.bend = bend;
-            out(NoteOut::Bend { semitones: bend });
-        }
+        bend_to(&mut self.bend, note - key as f32, out);
     }
 
     fn start(&mut self, key: u8, loudness_db: f32, out: &mut impl FnMut(NoteOut)) {
